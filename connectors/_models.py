@@ -1,0 +1,229 @@
+"""Canonical requests and results: the words the core and every connector share.
+
+The core speaks these types; a connector translates them to and from its wallet's wire
+format. Amounts are integer minor units of an ISO 4217 currency (``Amount("KRW", 45210)``);
+this package does not know exponents, the core's ``fx`` package does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+__all__ = [
+    "Amount",
+    "CancelRequest",
+    "CancelResult",
+    "InquireRequest",
+    "Merchant",
+    "Outcome",
+    "PayRequest",
+    "PaymentResult",
+    "QuoteTerms",
+    "RefundRequest",
+    "RefundResult",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """An amount of money in integer minor units: ``Amount("JPY", 1200)`` is ¥1,200."""
+
+    currency: str
+    value: int
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.currency} (minor units)"
+
+
+class Outcome(enum.StrEnum):
+    """What a wallet said about an operation.
+
+    ``PENDING`` means the wallet has not (or not yet) given a final answer: the core
+    resolves it by inquiry, never by assuming success or failure.
+    """
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteTerms:
+    """The locked FX quote a wallet is told about (Alipay+ ``paymentQuote``)."""
+
+    quote_id: str
+    base_currency: str
+    quote_currency: str
+    price: Decimal
+    start: datetime
+    expiry: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    """Who is being paid, as the traveller's wallet shows it."""
+
+    merchant_id: str
+    name: str
+    mcc: str
+    region: str
+    store_id: str | None = None
+    store_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayRequest:
+    """Charge the traveller ``pay_to_amount`` in the wallet's currency.
+
+    ``wallet_request_id`` is deterministic for the payment: sending the same request twice
+    must never charge twice, because the wallet deduplicates on it.
+    """
+
+    wallet_request_id: str
+    acquirer_id: str
+    payment_code: str
+    payment_amount: Amount
+    pay_to_amount: Amount
+    quote: QuoteTerms | None
+    merchant: Merchant
+    order_description: str
+    reference_order_id: str
+    expiry: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InquireRequest:
+    """Ask the wallet for the state of the payment it knows by ``wallet_request_id``."""
+
+    wallet_request_id: str
+    acquirer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Cancel (and reverse, if it was charged) the payment known by ``wallet_request_id``."""
+
+    wallet_request_id: str
+    acquirer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Give back ``refund_from_amount`` (wallet currency) of a succeeded payment.
+
+    ``refund_request_id`` is deterministic for the refund, as ``wallet_request_id`` is for
+    the payment.
+    """
+
+    refund_request_id: str
+    wallet_request_id: str
+    wallet_payment_id: str | None
+    acquirer_id: str
+    refund_amount: Amount
+    refund_from_amount: Amount
+    quote: QuoteTerms | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    """The wallet's answer to a pay or an inquiry.
+
+    Build one with a named constructor::
+
+        PaymentResult.succeeded(wallet_payment_id="2026...", customer_id="K-77")
+        PaymentResult.declined("USER_BALANCE_NOT_ENOUGH", "balance too low")
+        PaymentResult.pending("wallet is still processing")
+
+    ``code`` is always an Alipay+ result code: a connector maps its wallet's codes to
+    those, and keeps the wallet's own in ``wallet_code``.
+    """
+
+    outcome: Outcome
+    code: str
+    message: str
+    wallet_payment_id: str | None = None
+    customer_id: str | None = None
+    paid_at: datetime | None = None
+    wallet_code: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def succeeded(
+        cls,
+        *,
+        wallet_payment_id: str | None,
+        customer_id: str | None = None,
+        paid_at: datetime | None = None,
+    ) -> PaymentResult:
+        return cls(
+            Outcome.SUCCEEDED,
+            "SUCCESS",
+            "Success",
+            wallet_payment_id=wallet_payment_id,
+            customer_id=customer_id,
+            paid_at=paid_at,
+        )
+
+    @classmethod
+    def declined(cls, code: str, message: str, *, wallet_code: str | None = None) -> PaymentResult:
+        return cls(Outcome.FAILED, code, message, wallet_code=wallet_code)
+
+    @classmethod
+    def pending(cls, message: str, *, wallet_code: str | None = None) -> PaymentResult:
+        return cls(Outcome.PENDING, "PAYMENT_IN_PROCESS", message, wallet_code=wallet_code)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """The wallet's answer to a cancel: ``SUCCEEDED`` means it will never be charged."""
+
+    outcome: Outcome
+    code: str
+    message: str
+
+    @classmethod
+    def succeeded(cls) -> CancelResult:
+        return cls(Outcome.SUCCEEDED, "SUCCESS", "Success")
+
+    @classmethod
+    def declined(cls, code: str, message: str) -> CancelResult:
+        return cls(Outcome.FAILED, code, message)
+
+    @classmethod
+    def pending(cls, message: str) -> CancelResult:
+        return cls(Outcome.PENDING, "UNKNOWN_EXCEPTION", message)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """The wallet's answer to a refund."""
+
+    outcome: Outcome
+    code: str
+    message: str
+    wallet_refund_id: str | None = None
+    refunded_at: datetime | None = None
+
+    @classmethod
+    def succeeded(
+        cls, *, wallet_refund_id: str | None, refunded_at: datetime | None = None
+    ) -> RefundResult:
+        return cls(
+            Outcome.SUCCEEDED,
+            "SUCCESS",
+            "Success",
+            wallet_refund_id=wallet_refund_id,
+            refunded_at=refunded_at,
+        )
+
+    @classmethod
+    def declined(cls, code: str, message: str) -> RefundResult:
+        return cls(Outcome.FAILED, code, message)
+
+    @classmethod
+    def pending(cls, message: str) -> RefundResult:
+        return cls(Outcome.PENDING, "UNKNOWN_EXCEPTION", message)

@@ -1,0 +1,218 @@
+"""The acquiring API over HTTP: authenticate, parse, dispatch, answer signed.
+
+Every answer is HTTP 200 with a ``result`` and a signature, whatever went wrong: a merchant
+never sees a 5xx or a stack trace. Authentication follows the Alipay+ rules: the client is
+known, ``Request-Time`` is within the skew window, and the signature covers the raw bytes
+as received.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors import signed_content
+from gateway import render, wire
+from gateway.config import Settings
+from gateway.errors import RequestRejected, StorageUnavailable
+from gateway.hub import Acquirer, Hub
+from gateway.results import ResultCode
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+log = logging.getLogger("causeway.api")
+
+#: The largest request body accepted; an Alipay+ pay request is a few kilobytes.
+MAX_BODY_BYTES = 64 * 1024
+
+Endpoint = Callable[[Hub, Acquirer, bytes], Awaitable[dict[str, Any]]]
+
+
+async def _pay(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.PayRequest, body)
+    answer = await hub.engine.pay(acquirer.config, request)
+    return render.pay(answer, hub.engine.router)
+
+
+async def _inquiry(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.InquiryPaymentRequest, body)
+    payment = await hub.engine.inquire(acquirer.config, request)
+    return render.inquiry(payment, hub.engine.router)
+
+
+async def _cancel(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.CancelPaymentRequest, body)
+    answer = await hub.engine.cancel(acquirer.config, request)
+    return render.cancel(answer, hub.engine.router)
+
+
+async def _refund(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.RefundRequest, body)
+    answer = await hub.refunds.refund(acquirer.config, request)
+    return render.refund(answer, hub.engine.router)
+
+
+async def _consult(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.ConsultPaymentRequest, body)
+    return render.consult(hub.engine.consult(request))
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "pay": _pay,
+    "inquiryPayment": _inquiry,
+    "cancelPayment": _cancel,
+    "refund": _refund,
+    "consultPayment": _consult,
+}
+
+
+def _parse_request_time(value: str) -> datetime | None:
+    """Alipay+ clients send ISO 8601 (Python, docs) or epoch milliseconds (Java SDK)."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _authenticate(hub: Hub, request: Request, body: bytes) -> Acquirer:
+    client_id = request.headers.get("client-id")
+    acquirer = hub.acquirers.get(client_id or "")
+    if acquirer is None:
+        raise RequestRejected(ResultCode.INVALID_CLIENT, "Client-Id is missing or not known")
+    request_time = request.headers.get("request-time")
+    if not request_time:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the Request-Time header is required")
+    moment = _parse_request_time(request_time)
+    if moment is None:
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL,
+            "Request-Time must be ISO 8601 with an offset, or epoch milliseconds",
+        )
+    skew = abs((datetime.now(UTC) - moment).total_seconds())
+    if skew > hub.settings.hub.request_time_skew_seconds:
+        raise RequestRejected(
+            ResultCode.REQUEST_TIME_EXCEED,
+            f"Request-Time is {int(skew)} s from the gateway's clock; "
+            f"at most {hub.settings.hub.request_time_skew_seconds} s is allowed",
+        )
+    signature = request.headers.get("signature")
+    content = signed_content("POST", request.url.path, acquirer.config.client_id, request_time, body)
+    if not signature or not acquirer.verifier.verify(content, signature):
+        raise RequestRejected(ResultCode.INVALID_SIGNATURE)
+    return acquirer
+
+
+async def _handle(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    started = time.perf_counter()
+    api = request.path_params["api"]
+    client_id = request.headers.get("client-id", "")
+    try:
+        if request.method != "POST":
+            raise RequestRejected(ResultCode.METHOD_NOT_SUPPORTED)
+        endpoint = ENDPOINTS.get(api)
+        if endpoint is None:
+            raise RequestRejected(ResultCode.INVALID_API, f"no API named {api!r}")
+        body = await _read_body(request)
+        acquirer = _authenticate(hub, request, body)
+        document = await endpoint(hub, acquirer, body)
+    except RequestRejected as exc:
+        document = {"result": wire.result_json(exc.code, exc.message)}
+    except StorageUnavailable:
+        log.warning("api=%s client=%s ledger unavailable", api, client_id)
+        document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION)}
+    except Exception:
+        # Never a 500 or a trace to a merchant: the outcome is unknown, so the acquirer
+        # inquires or retries with the same request id, which is safe.
+        log.exception("api=%s client=%s unexpected error", api, client_id)
+        document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION)}
+    result = document["result"]
+    log.info(
+        "api=%s client=%s result=%s/%s ms=%.1f",
+        api,
+        client_id,
+        result["resultCode"],
+        result["resultStatus"],
+        (time.perf_counter() - started) * 1000,
+    )
+    return _signed(hub, request, client_id, document)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL, f"the body exceeds {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signed(hub: Hub, request: Request, client_id: str, document: dict[str, Any]) -> Response:
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    response_time = datetime.now(UTC).isoformat(timespec="milliseconds")
+    content = signed_content("POST", request.url.path, client_id, response_time, body)
+    return Response(
+        body,
+        media_type="application/json; charset=UTF-8",
+        headers={
+            "client-id": client_id,
+            "response-time": response_time,
+            "signature": hub.signer.header(content),
+        },
+    )
+
+
+async def _health(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    return JSONResponse(
+        {
+            "status": "ok",
+            "routes": sorted(r.name for r in hub.engine.router.routes),
+            "disabled_routes": hub.skipped_routes,
+        }
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI app; the hub is built in its lifespan, so importing builds nothing."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub = await Hub.start(settings)
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.close()
+
+    return Starlette(
+        routes=[
+            Route(
+                "/aps/api/v1/payments/{api}",
+                _handle,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
+            Route("/health", _health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

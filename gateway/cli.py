@@ -1,0 +1,130 @@
+"""The ``causeway`` command: serve, demo, keys, simulate, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tomllib
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import uvicorn
+
+from gateway.config import Environment, load_settings
+from gateway.errors import CausewayError
+
+__all__ = ["main"]
+
+
+def _environment(args: argparse.Namespace) -> Environment:
+    env = Environment()
+    updates: dict[str, object] = {}
+    if args.config:
+        updates["config"] = Path(args.config)
+    if args.state_dir:
+        updates["state_dir"] = Path(args.state_dir)
+    return env.model_copy(update=updates)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.api import create_app
+
+    settings = load_settings(_environment(args))
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.server.host,
+        port=args.port or settings.server.port,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    env = _environment(args)
+    return 0 if asyncio.run(run_demo(env.config, env.state_dir)) else 1
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from gateway.local import ensure_local_keys
+
+    env = _environment(args)
+    raw = tomllib.loads(env.config.read_text())
+    created = ensure_local_keys(
+        env.state_dir,
+        [a["client_id"] for a in raw.get("acquirers", [])],
+        [w["psp_id"] for w in raw.get("wallets", [])],
+    )
+    print(f"{len(created)} key pairs created in {env.state_dir / 'keys'}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from gateway.local import serve, simulator_app
+
+    settings = load_settings(_environment(args))
+
+    async def run() -> None:
+        async with AsyncExitStack() as stack:
+            for route in settings.routes:
+                port = int(str(route.settings["base_url"]).rsplit(":", 1)[1].strip("/"))
+                server = await stack.enter_async_context(
+                    serve(simulator_app(settings, route), port=port)
+                )
+                print(f"{route.wallet:<10} simulated on {server.url}")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from gateway.store import Store
+
+    settings = load_settings(_environment(args))
+
+    async def run() -> None:
+        store = await Store.open(settings.storage.database_url)
+        await store.close()
+
+    asyncio.run(run())
+    print("the ledger schema is at the head revision")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="causeway", description=__doc__)
+    parser.add_argument("--config", help="configuration file (default config/causeway.toml)")
+    parser.add_argument("--state-dir", help="state directory for keys and the embedded ledger")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the acquiring API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+    commands.add_parser("demo", help="run the demo story on loopback").set_defaults(run=_demo)
+    commands.add_parser("keys", help="create missing local key pairs").set_defaults(run=_keys)
+    commands.add_parser(
+        "simulate", help="run the configured wallets' simulators on their ports"
+    ).set_defaults(run=_simulate)
+    commands.add_parser("migrate", help="bring the ledger schema up to date").set_defaults(
+        run=_migrate
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        code: int = args.run(args)
+    except CausewayError as exc:
+        print(f"causeway: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

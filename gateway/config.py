@@ -1,0 +1,221 @@
+"""Typed configuration: one TOML file (``config/causeway.toml``) plus the environment.
+
+Loaded once at start-up by :func:`load_settings`. Paths in ``*_file`` settings are relative
+to the configuration file's folder, and ``{state}`` in them stands for the state directory
+(keys, the embedded database). Keys are read into ``SecretStr`` and never reach a log line
+or a ``repr``.
+
+The environment overrides what differs between machines: ``CAUSEWAY_CONFIG``,
+``CAUSEWAY_STATE_DIR``, ``CAUSEWAY_DATABASE_URL`` and ``CAUSEWAY_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fx import is_currency
+from gateway.errors import ConfigError
+
+__all__ = [
+    "AcquirerConfig",
+    "Environment",
+    "FXConfig",
+    "HubConfig",
+    "RouteConfig",
+    "ServerConfig",
+    "Settings",
+    "StorageConfig",
+    "WalletConfig",
+    "load_settings",
+]
+
+DEFAULT_CONFIG = Path("config/causeway.toml")
+
+
+class Environment(BaseSettings):
+    """What the environment may override."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUSEWAY_")
+
+    config: Path = DEFAULT_CONFIG
+    state_dir: Path = Path(".causeway")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _currency(value: str) -> str:
+    if not is_currency(value):
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return value
+
+
+class HubConfig(_Section):
+    """Causeway's own identity: its Client-Id and the key it signs with."""
+
+    client_id: str = "CAUSEWAY"
+    private_key: SecretStr
+    key_version: str = "1"
+    request_time_skew_seconds: int = Field(300, gt=0)
+    lock_ttl_seconds: float = Field(30.0, gt=0)
+    lock_wait_seconds: float = Field(10.0, ge=0)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    workers: int = Field(1, ge=1)
+
+
+class StorageConfig(_Section):
+    """The ledger's database, and Redis for what instances share (empty: in-process)."""
+
+    database_url: str
+    redis_url: str | None = None
+    redis_prefix: str = "causeway:"
+
+
+class FXConfig(_Section):
+    rates_file: Path
+    default_spread_bps: int = Field(100, ge=0, lt=10_000)
+    spreads_bps: dict[str, int] = Field(default_factory=dict)
+    quote_ttl_seconds: int = Field(600, gt=0)
+
+
+class AcquirerConfig(_Section):
+    """A merchant's acquirer (ACQP) allowed to call the acquiring API."""
+
+    client_id: str
+    name: str
+    public_key: str
+    settlement_currency: str
+    region: str
+
+    _check_currency = field_validator("settlement_currency")(_currency)
+
+
+class WalletConfig(_Section):
+    """A home wallet (MPP) travellers pay with."""
+
+    psp_id: str
+    name: str
+    currency: str
+    region: str
+    method_types: list[str]
+    code_prefixes: list[str]
+
+    _check_currency = field_validator("currency")(_currency)
+
+
+class RouteConfig(_Section):
+    """One way to reach a wallet: a connector kind and its settings."""
+
+    name: str
+    wallet: str
+    kind: str
+    priority: int = 1
+    settings: dict[str, Any] = Field(repr=False)
+
+
+class Settings(_Section):
+    """Everything the gateway needs to start."""
+
+    hub: HubConfig
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig
+    fx: FXConfig
+    acquirers: list[AcquirerConfig]
+    wallets: list[WalletConfig]
+    routes: list[RouteConfig]
+    state_dir: Path
+
+
+def _is_secret(name: str) -> bool:
+    return "private" in name or "secret" in name
+
+
+def _resolve_files(table: dict[str, Any], base: Path, state: Path) -> dict[str, Any]:
+    """Replace every ``name_file = "path"`` with ``name = <file contents>``."""
+    resolved: dict[str, Any] = {}
+    for key, value in table.items():
+        if key.endswith("_file") and isinstance(value, str) and key != "rates_file":
+            path = base / value.replace("{state}", str(state))
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from exc
+            name = key.removesuffix("_file")
+            # Private keys stay wrapped all the way to the code that signs with them.
+            resolved[name] = SecretStr(text) if _is_secret(name) else text
+        elif isinstance(value, dict):
+            resolved[key] = _resolve_files(value, base, state)
+        elif isinstance(value, list):
+            resolved[key] = [
+                _resolve_files(item, base, state) if isinstance(item, dict) else item
+                for item in value
+            ]
+        else:
+            resolved[key] = value
+    return resolved
+
+
+def load_settings(environment: Environment | None = None) -> Settings:
+    """Read the configuration file named by the environment; raise :class:`ConfigError`
+    naming the setting that is wrong."""
+    env = environment or Environment()
+    path = env.config
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    base = path.parent
+    state = env.state_dir if env.state_dir.is_absolute() else Path.cwd() / env.state_dir
+    data = _resolve_files(raw, base, state)
+    storage = dict(data.get("storage", {}))
+    storage["database_url"] = env.database_url or str(storage.get("database_url", "")).replace(
+        "{state}", str(state)
+    )
+    if env.redis_url is not None:
+        storage["redis_url"] = env.redis_url
+    storage["redis_url"] = storage.get("redis_url") or None
+    data["storage"] = storage
+    if "fx" in data and "rates_file" in data["fx"]:
+        data["fx"] = {**data["fx"], "rates_file": base / data["fx"]["rates_file"]}
+    wallets = {w.get("psp_id"): w for w in data.get("wallets", [])}
+    for route in data.get("routes", []):
+        wallet = wallets.get(route.get("wallet"), {})
+        route_settings = route.setdefault("settings", {})
+        route_settings.setdefault("currencies", [wallet.get("currency")])
+        route_settings.setdefault("regions", [wallet.get("region")])
+    data["state_dir"] = state
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    _check_references(settings)
+    return settings
+
+
+def _check_references(settings: Settings) -> None:
+    psp_ids = {wallet.psp_id for wallet in settings.wallets}
+    for route in settings.routes:
+        if route.wallet not in psp_ids:
+            raise ConfigError(f"route {route.name!r} names unknown wallet {route.wallet!r}")
+    names = [route.name for route in settings.routes]
+    if len(names) != len(set(names)):
+        raise ConfigError("route names must be unique")
+    clients = [acquirer.client_id for acquirer in settings.acquirers]
+    if len(clients) != len(set(clients)):
+        raise ConfigError("acquirer client ids must be unique")

@@ -1,0 +1,213 @@
+"""``causeway demo``: the gateway and six simulated wallets on loopback, and a short story.
+
+A Korean traveller pays a Bangkok merchant in THB from KakaoPay (KRW); a Filipino
+traveller pays in Tokyo with GCash (PHP); a request is replayed; part of a payment is
+refunded; a traveller with too little balance is declined. Every step goes through the
+signed acquiring API over real HTTP, and each is printed with both currencies and the quote.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from connectors import RsaSigner, RsaVerifier
+from fx import Money
+from gateway.api import create_app
+from gateway.client import AcquirerClient
+from gateway.config import Environment, load_settings
+from gateway.local import (
+    DEMO_ACCOUNTS,
+    ensure_local_keys,
+    serve,
+    simulator_app,
+    with_route_urls,
+)
+
+__all__ = ["run_demo"]
+
+
+def _money(amount: dict[str, str] | None) -> str:
+    if not amount:
+        return "—"
+    return str(Money(amount["currency"], int(amount["value"])))
+
+
+def _pay_body(
+    request_id: str, amount: tuple[str, int], code: str, merchant: tuple[str, str, str]
+) -> dict[str, Any]:
+    currency, value = amount
+    merchant_id, name, region = merchant
+    wire_amount = {"currency": currency, "value": str(value)}
+    return {
+        "paymentRequestId": request_id,
+        "paymentAmount": wire_amount,
+        "order": {
+            "referenceOrderId": f"ORD-{request_id}",
+            "orderDescription": f"Purchase at {name}",
+            "orderAmount": wire_amount,
+            "merchant": {
+                "referenceMerchantId": merchant_id,
+                "merchantMCC": "5812",
+                "merchantName": name,
+                "merchantAddress": {"region": region},
+                "store": {"referenceStoreId": f"{merchant_id}-01", "storeName": name},
+            },
+        },
+        "paymentMethod": {"paymentMethodType": "CONNECT_WALLET", "paymentMethodId": code},
+        "paymentFactor": {"isInStorePayment": "true", "inStorePaymentScenario": "PaymentCode"},
+    }
+
+
+class _Story:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def step(self, title: str, answer: dict[str, Any], rows: list[tuple[str, str]]) -> None:
+        result = answer["result"]
+        colour = {"S": "green", "F": "red", "U": "yellow"}[result["resultStatus"]]
+        table = Table(title=title, title_justify="left", show_header=False, min_width=72)
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row(
+            "result",
+            f"[{colour}]{result['resultStatus']} {result['resultCode']}[/] — "
+            f"{result['resultMessage']}",
+        )
+        for name, value in rows:
+            table.add_row(name, value)
+        self.console.print(table)
+
+    def payment(self, title: str, answer: dict[str, Any], extra: list[tuple[str, str]]) -> None:
+        quote = answer.get("paymentQuote")
+        rows = [
+            ("wallet", f"{answer.get('walletBrandName', '—')} ({answer.get('pspId', '—')})"),
+            ("merchant charged", _money(answer.get("paymentAmount"))),
+            ("traveller pays", _money(answer.get("payToAmount"))),
+            (
+                "quote",
+                f"{quote['quoteCurrencyPair']} @ {quote['quotePrice']} ({quote['quoteId']})"
+                if quote
+                else "—",
+            ),
+            ("acquirer settles", _money(answer.get("settlementAmount"))),
+            ("paymentId", answer.get("paymentId", "—")),
+            *extra,
+        ]
+        self.step(title, answer, rows)
+
+
+async def run_demo(config: Path, state_dir: Path, console: Console | None = None) -> bool:
+    """Run the story; return whether every step ended as expected."""
+    console = console or Console()
+    raw = tomllib.loads(config.read_text())
+    created = ensure_local_keys(
+        state_dir,
+        [a["client_id"] for a in raw["acquirers"]],
+        [w["psp_id"] for w in raw["wallets"]],
+    )
+    if created:
+        console.print(f"[dim]generated {len(created)} demo key pairs in {state_dir / 'keys'}[/]")
+    database = state_dir / "demo.db"
+    for stale in state_dir.glob("demo.db*"):
+        stale.unlink()
+    settings = load_settings(
+        Environment(
+            config=config,
+            state_dir=state_dir,
+            database_url=f"sqlite+aiosqlite:///{database}",
+            redis_url="",
+        )
+    )
+    keys = state_dir / "keys"
+    story = _Story(console)
+    run = secrets.token_hex(3).upper()
+    checks: list[bool] = []
+    async with AsyncExitStack() as stack:
+        urls: dict[str, str] = {}
+        for route in settings.routes:
+            app = simulator_app(settings, route)
+            urls[route.name] = (await stack.enter_async_context(serve(app))).url
+        settings = with_route_urls(settings, urls)
+        gateway = await stack.enter_async_context(serve(create_app(settings)))
+        console.print(
+            f"[bold]Causeway[/] gateway on {gateway.url}; "
+            f"{len(urls)} simulated wallets on loopback; ledger {database}\n"
+        )
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=15))
+        hub_verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
+
+        def client(acquirer: str) -> AcquirerClient:
+            signer = RsaSigner((keys / f"acquirer-{acquirer}.pem").read_bytes())
+            return AcquirerClient(http, gateway.url, acquirer, signer, hub_verifier)
+
+        siam, tokyo = client("SIAM_ACQ"), client("TOKYO_ACQ")
+        kim = DEMO_ACCOUNTS["KAKAOPAY"][0]
+        maria, jose = DEMO_ACCOUNTS["GCASH"]
+        bangkok = ("TH-BKK-0042", "Baan Somtum, Bangkok", "TH")
+        tokyo_shop = ("JP-TYO-0007", "Ginza Sushi Kyubey", "JP")
+
+        first = _pay_body(f"SIAM-{run}-1", ("THB", 125_000), kim[2], bangkok)
+        answer = await siam.call("pay", first)
+        story.payment(f"1. {kim[1]} pays a Bangkok merchant from KakaoPay", answer, [])
+        checks.append(answer["result"]["resultStatus"] == "S")
+        payment_id = answer.get("paymentId")
+
+        answer = await tokyo.call(
+            "pay", _pay_body(f"TYO-{run}-1", ("JPY", 3_800), maria[2], tokyo_shop)
+        )
+        story.payment(f"2. {maria[1]} pays in Tokyo with GCash", answer, [])
+        checks.append(answer["result"]["resultStatus"] == "S")
+
+        replay = await siam.call("pay", first)
+        stats = (await http.get(urls["kakaopay-aps"] + "/_sim/stats")).json()
+        story.payment(
+            "3. The acquirer's retry of step 1 is answered from the ledger",
+            replay,
+            [
+                ("same paymentId", "yes" if replay.get("paymentId") == payment_id else "NO"),
+                ("KakaoPay charges", f"{stats['charges']} (pay requests seen: {stats['pay_requests']})"),
+            ],
+        )
+        checks.append(replay.get("paymentId") == payment_id and stats["charges"] == 1)
+
+        refund = await siam.call(
+            "refund",
+            {
+                "paymentRequestId": first["paymentRequestId"],
+                "refundRequestId": f"SIAM-{run}-1-R1",
+                "refundAmount": {"currency": "THB", "value": "25000"},
+                "refundReason": "one dish returned",
+            },
+        )
+        story.step(
+            "4. A partial refund of THB 250.00, at the payment's own quote",
+            refund,
+            [
+                ("refunded to merchant's customer", _money(refund.get("refundAmount"))),
+                ("back to the traveller", _money(refund.get("refundFromAmount"))),
+                ("taken from acquirer settlement", _money(refund.get("settlementAmount"))),
+                ("refundId", refund.get("refundId", "—")),
+            ],
+        )
+        checks.append(refund["result"]["resultStatus"] == "S")
+
+        declined = await tokyo.call(
+            "pay", _pay_body(f"TYO-{run}-2", ("JPY", 12_000), jose[2], tokyo_shop)
+        )
+        story.payment(f"5. {jose[1]} has too little in GCash", declined, [])
+        checks.append(declined["result"]["resultCode"] == "USER_BALANCE_NOT_ENOUGH")
+
+    ok = all(checks)
+    console.print(
+        "[green]Every step ended as expected.[/]" if ok else "[red]A step did not end as expected.[/]"
+    )
+    return ok
+

@@ -1,0 +1,409 @@
+"""The payment engine: pay, inquire and cancel, in the order DESIGN.md gives.
+
+Claim the request id, route, quote, persist ``PENDING``, *then* call the wallet, then
+transition with its event. A timeout is an unknown outcome, resolved by inquiry on the same
+route, never by charging again. Refunds live in :mod:`gateway.refunds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, timezone
+from typing import Any, TypeVar
+
+import httpx
+
+import connectors
+from fx import Direction, Money
+from gateway import wire
+from gateway.config import AcquirerConfig
+from gateway.coordination import Locks, LockBusy
+from gateway.errors import ConcurrentUpdate, RequestRejected
+from gateway.models import MerchantInfo, Payment, mask_code
+from gateway.quotes import QuoteBook
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus
+from gateway.store import DuplicateRequest, PaymentUpdate, Store
+from routing import NoRoute, Route, Router, Wallet
+
+__all__ = ["Answer", "PaymentEngine", "fingerprint", "new_id"]
+
+#: Alipay+ lets a payment be cancelled until 00:15 (UTC+8) on the day after it was made.
+_CANCEL_ZONE = timezone(timedelta(hours=8))
+_CANCEL_CUTOFF = time(0, 15)
+
+Result = TypeVar("Result")
+
+
+def new_id(prefix: str) -> str:
+    """A unique, time-ordered id: ``P20261121063012a1b2c3d4e5f60718``."""
+    return f"{prefix}{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(8)}"
+
+
+def fingerprint(fields: Mapping[str, Any]) -> str:
+    """A stable digest of a request's key fields, for the idempotency check."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the API tells the acquirer: a result code and, when there is one, the payment."""
+
+    code: ResultCode
+    message: str
+    payment: Payment | None = None
+
+    @classmethod
+    def of(cls, code: ResultCode, message: str | None = None) -> Answer:
+        return cls(code, message or code.message)
+
+
+class PaymentEngine:
+    """Takes, inquires and cancels payments for acquirers."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        router: Router,
+        quotes: QuoteBook,
+        locks: Locks,
+        http: httpx.AsyncClient,
+        lock_ttl: float,
+        lock_wait: float,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.quotes = quotes
+        self.locks = locks
+        self.http = http
+        self.lock_ttl = lock_ttl
+        self.lock_wait = lock_wait
+
+    def payment_lock(self, acquirer_id: str, payment_request_id: str) -> Any:
+        """The lock every operation on one payment holds: pay, inquiry, cancel, refund."""
+        return self.locks.hold(
+            f"payment:{acquirer_id}:{payment_request_id}", ttl=self.lock_ttl, wait=self.lock_wait
+        )
+
+    async def call(
+        self,
+        route: Route,
+        build: Callable[[Any], httpx.Request],
+        parse: Callable[[Any, httpx.Response], Result],
+        request: Any,
+    ) -> Result:
+        """Send one request through ``route``'s connector and parse its answer."""
+        response = await connectors.exchange(self.http, build(request), connector=route.name)
+        return parse(request, response)
+
+    # -- pay ------------------------------------------------------------------------------
+
+    async def pay(self, acquirer: AcquirerConfig, request: wire.PayRequest) -> Answer:
+        code = _check_pay(request)
+        key_fields = {
+            "paymentAmount": request.paymentAmount.model_dump(),
+            "orderAmount": request.order.orderAmount.model_dump(),
+            "paymentMethodType": request.paymentMethod.paymentMethodType,
+            "scenario": request.paymentFactor.inStorePaymentScenario,
+            "settlementCurrency": _settlement_currency(acquirer, request.settlementStrategy),
+        }
+        digest = fingerprint(key_fields)
+        try:
+            async with self.payment_lock(acquirer.client_id, request.paymentRequestId):
+                existing = await self.store.find_payment(
+                    acquirer.client_id, request.paymentRequestId
+                )
+                if existing is not None:
+                    return _replay(existing, digest)
+                try:
+                    payment, route = await self._open(acquirer, request, code, digest)
+                except NoRoute as exc:
+                    return Answer.of(ResultCode.UNAVAILABLE_PAYMENT_METHOD, str(exc))
+                return await self._charge(payment, route, code)
+        except LockBusy:
+            return Answer.of(ResultCode.PAYMENT_IN_PROCESS)
+        except DuplicateRequest:
+            # Another instance persisted it after our lock expired: answer from its record.
+            stored = await self.store.find_payment(acquirer.client_id, request.paymentRequestId)
+            return _replay(stored, digest) if stored else Answer.of(ResultCode.PAYMENT_IN_PROCESS)
+
+    async def _open(
+        self, acquirer: AcquirerConfig, request: wire.PayRequest, code: str, digest: str
+    ) -> tuple[Payment, Route]:
+        """Route, quote and persist the payment as PENDING: nothing has left yet."""
+        wallet = self.router.identify(
+            method_type=request.paymentMethod.paymentMethodType, payment_code=code
+        )
+        route = self.router.select(wallet, allowed_regions=request.allowedPspRegions)
+        amount = request.paymentAmount.money()
+        settlement_currency = _settlement_currency(acquirer, request.settlementStrategy)
+        payment_quote = await self.quotes.quote(
+            amount.currency, wallet.currency, Direction.COLLECT
+        )
+        settlement_quote = await self.quotes.quote(
+            amount.currency, settlement_currency, Direction.PAY_OUT
+        )
+        now = datetime.now(UTC)
+        payment_id = new_id("P")
+        merchant = request.order.merchant
+        region = merchant.merchantAddress.region if merchant.merchantAddress else None
+        payment = Payment(
+            payment_id=payment_id,
+            acquirer_id=acquirer.client_id,
+            payment_request_id=request.paymentRequestId,
+            fingerprint=digest,
+            status=PaymentStatus.PENDING,
+            result_code=ResultCode.PAYMENT_IN_PROCESS,
+            result_message=ResultCode.PAYMENT_IN_PROCESS.message,
+            wallet=wallet.psp_id,
+            route=route.name,
+            wallet_request_id=payment_id,
+            payment_code_masked=mask_code(code),
+            amount=amount,
+            pay_to_amount=payment_quote.convert(amount),
+            settlement_amount=settlement_quote.convert(amount),
+            payment_quote=payment_quote,
+            settlement_quote=settlement_quote,
+            merchant=MerchantInfo(
+                merchant_id=merchant.referenceMerchantId,
+                name=merchant.merchantName,
+                mcc=merchant.merchantMCC,
+                region=region or acquirer.region,
+                store_id=merchant.store.referenceStoreId if merchant.store else None,
+                store_name=merchant.store.storeName if merchant.store else None,
+            ),
+            reference_order_id=request.order.referenceOrderId,
+            order_description=request.order.orderDescription,
+            refunded=Money(amount.currency, 0),
+            wallet_payment_id=None,
+            customer_id=None,
+            created_at=now,
+            updated_at=now,
+            completed_at=None,
+        )
+        await self.store.create_payment(payment)
+        return payment, route
+
+    async def _charge(self, payment: Payment, route: Route, code: str) -> Answer:
+        q = payment.payment_quote
+        request = connectors.PayRequest(
+            wallet_request_id=payment.wallet_request_id,
+            acquirer_id=payment.acquirer_id,
+            payment_code=code,
+            payment_amount=_amount(payment.amount),
+            pay_to_amount=_amount(payment.pay_to_amount),
+            quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
+            merchant=connectors.Merchant(
+                merchant_id=payment.merchant.merchant_id,
+                name=payment.merchant.name,
+                mcc=payment.merchant.mcc,
+                region=payment.merchant.region,
+                store_id=payment.merchant.store_id,
+                store_name=payment.merchant.store_name,
+            ),
+            order_description=payment.order_description,
+            reference_order_id=payment.reference_order_id,
+        )
+        connector = route.connector
+        try:
+            result = await self.call(route, connector.build_pay, connector.parse_pay, request)
+        except connectors.WalletUnreachable:
+            # The request never left: the wallet cannot have charged, so failing is safe.
+            return await self._settle(
+                payment,
+                connectors.PaymentResult.declined(
+                    "PROCESS_FAIL", "the wallet could not be reached; nothing was charged"
+                ),
+            )
+        except (connectors.WalletTransportError, connectors.WalletProtocolError) as exc:
+            return await self._settle(payment, connectors.PaymentResult.pending(str(exc)))
+        return await self._settle(payment, result)
+
+    async def _settle(self, payment: Payment, result: connectors.PaymentResult) -> Answer:
+        """Record what the wallet said about ``payment`` and answer accordingly."""
+        match result.outcome:
+            case connectors.Outcome.SUCCEEDED:
+                target, code, message = PaymentStatus.SUCCEEDED, ResultCode.SUCCESS, "Success."
+            case connectors.Outcome.FAILED:
+                code = ResultCode.from_wallet(result.code)
+                target, message = PaymentStatus.FAILED, result.message or code.message
+            case connectors.Outcome.PENDING:
+                target, code = PaymentStatus.UNKNOWN, ResultCode.PAYMENT_IN_PROCESS
+                message = code.message
+        if target is payment.status:
+            return _answer(payment)
+        update = PaymentUpdate(code, message, result.wallet_payment_id, result.customer_id)
+        try:
+            stored = await self.store.transition_payment(payment, target, update)
+        except ConcurrentUpdate:
+            fresh = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
+            return _answer(fresh or payment)
+        return _answer(stored)
+
+    # -- inquire --------------------------------------------------------------------------
+
+    async def find(self, acquirer: AcquirerConfig, request_id: str | None, payment_id: str | None) -> Payment:
+        if request_id:
+            payment = await self.store.find_payment(acquirer.client_id, request_id)
+        elif payment_id:
+            payment = await self.store.get_payment(acquirer.client_id, payment_id)
+        else:
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL, "paymentRequestId or paymentId is required"
+            )
+        if payment is None:
+            raise RequestRejected(ResultCode.ORDER_NOT_EXIST)
+        return payment
+
+    async def inquire(self, acquirer: AcquirerConfig, request: wire.InquiryPaymentRequest) -> Payment:
+        """The payment's state; a payment still unknown is first asked of its wallet."""
+        payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
+        if payment.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
+            return payment
+        try:
+            async with self.locks.hold(
+                f"payment:{payment.acquirer_id}:{payment.payment_request_id}",
+                ttl=self.lock_ttl,
+                wait=0,
+            ):
+                return await self.resolve(payment)
+        except LockBusy:
+            return payment  # a pay or an inquiry is talking to the wallet right now
+
+    async def resolve(self, payment: Payment) -> Payment:
+        """Ask the wallet about a payment whose outcome is unknown, and record the answer."""
+        current = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
+        if current is None or current.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
+            return current or payment
+        route = self.router.route_named(current.route)
+        request = connectors.InquireRequest(current.wallet_request_id, current.acquirer_id)
+        try:
+            result = await self.call(
+                route, route.connector.build_inquire, route.connector.parse_inquire, request
+            )
+        except connectors.ConnectorError:
+            return current
+        if current.status is PaymentStatus.PENDING and result.outcome is connectors.Outcome.PENDING:
+            result = connectors.PaymentResult.pending("the wallet has not decided yet")
+        answer = await self._settle(current, result)
+        return answer.payment or current
+
+    # -- cancel ---------------------------------------------------------------------------
+
+    async def cancel(self, acquirer: AcquirerConfig, request: wire.CancelPaymentRequest) -> Answer:
+        payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+            return Answer(ResultCode.SUCCESS, "Success.", payment)
+        if datetime.now(UTC) > _cancel_deadline(payment.created_at):
+            return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED)
+        try:
+            async with self.payment_lock(payment.acquirer_id, payment.payment_request_id):
+                return await self._cancel_locked(payment)
+        except LockBusy:
+            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+
+    async def _cancel_locked(self, stale: Payment) -> Answer:
+        payment = await self.store.find_payment(stale.acquirer_id, stale.payment_request_id)
+        assert payment is not None  # payments are never deleted
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+            return Answer(ResultCode.SUCCESS, "Success.", payment)
+        if payment.refunded.minor:
+            return Answer.of(
+                ResultCode.ORDER_STATUS_INVALID, "the payment has refunds; it cannot be cancelled"
+            )
+        route = self.router.route_named(payment.route)
+        request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
+        try:
+            result = await self.call(
+                route, route.connector.build_cancel, route.connector.parse_cancel, request
+            )
+        except connectors.ConnectorError:
+            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the wallet did not confirm the cancel")
+        match result.outcome:
+            case connectors.Outcome.SUCCEEDED:
+                stored = await self.store.transition_payment(
+                    payment,
+                    PaymentStatus.CANCELLED,
+                    PaymentUpdate(ResultCode.ORDER_IS_CLOSED, "The payment was cancelled."),
+                )
+                return Answer(ResultCode.SUCCESS, "Success.", stored)
+            case connectors.Outcome.FAILED:
+                return Answer.of(ResultCode.from_wallet(result.code), result.message)
+            case connectors.Outcome.PENDING:
+                return Answer.of(ResultCode.UNKNOWN_EXCEPTION, result.message)
+
+    # -- consult --------------------------------------------------------------------------
+
+    def consult(self, request: wire.ConsultPaymentRequest) -> list[tuple[Wallet, bool, str | None]]:
+        options = self.router.consult(
+            allowed_regions=request.allowedPspRegions, user_region=request.userRegion
+        )
+        return [(o.wallet, o.enabled, o.disable_reason) for o in options]
+
+
+def _check_pay(request: wire.PayRequest) -> str:
+    """The payment code, once the request is known to be a user-presented payment."""
+    scenario = request.paymentFactor.inStorePaymentScenario
+    if scenario != "PaymentCode":
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL,
+            f"paymentFactor.inStorePaymentScenario: {scenario!r} is not supported; "
+            "this gateway takes user-presented codes (PaymentCode)",
+        )
+    code = request.paymentMethod.paymentMethodId
+    if not code or not code.isdigit():
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL,
+            "paymentMethod.paymentMethodId: the payment code is required, as digits",
+        )
+    amount, order_amount = request.paymentAmount, request.order.orderAmount
+    if int(amount.value) <= 0:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "paymentAmount.value: must be above zero")
+    if order_amount.currency != amount.currency:
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL,
+            "order.orderAmount.currency: must be the paymentAmount's currency",
+        )
+    return code
+
+
+def _settlement_currency(
+    acquirer: AcquirerConfig, strategy: wire.SettlementStrategy | None
+) -> str:
+    if strategy is not None and strategy.settlementCurrency:
+        return strategy.settlementCurrency
+    return acquirer.settlement_currency
+
+
+def _amount(money: Money) -> connectors.Amount:
+    return connectors.Amount(money.currency, money.minor)
+
+
+def _replay(payment: Payment, digest: str) -> Answer:
+    if payment.fingerprint != digest:
+        return Answer.of(ResultCode.REPEAT_REQ_INCONSISTENT)
+    return _answer(payment)
+
+
+def _answer(payment: Payment) -> Answer:
+    """The pay answer a payment's record stands for."""
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
+        return Answer(ResultCode.PAYMENT_IN_PROCESS, ResultCode.PAYMENT_IN_PROCESS.message, payment)
+    if payment.status is PaymentStatus.CANCELLED and payment.wallet_payment_id is None:
+        return Answer(ResultCode.ORDER_IS_CLOSED, ResultCode.ORDER_IS_CLOSED.message, payment)
+    if payment.status is PaymentStatus.CANCELLED:
+        return Answer(ResultCode.SUCCESS, "Success.", payment)
+    return Answer(payment.result_code, payment.result_message, payment)
+
+
+def _cancel_deadline(created_at: datetime) -> datetime:
+    local = created_at.astimezone(_CANCEL_ZONE)
+    next_day = local.date() + timedelta(days=1)
+    return datetime.combine(next_day, _CANCEL_CUTOFF, tzinfo=_CANCEL_ZONE)
+

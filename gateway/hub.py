@@ -1,0 +1,144 @@
+"""The running hub: every long-lived object, built once from the settings and closed once.
+
+Nothing is built at import time. :meth:`Hub.start` opens the ledger (running migrations),
+connects to Redis when one is configured, loads the rate file, builds the connectors and the
+router, and returns the hub the API serves from.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+from redis.asyncio import Redis
+
+import connectors
+from connectors import RsaSigner, RsaVerifier
+from fx import Quoter, StaticRates
+from gateway.config import AcquirerConfig, Settings
+from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
+from gateway.engine import PaymentEngine
+from gateway.errors import ConfigError
+from gateway.quotes import QuoteBook
+from gateway.refunds import Refunds
+from gateway.store import Store
+from routing import Route, Router, Wallet
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("causeway.hub")
+
+
+@dataclass(frozen=True, slots=True)
+class Acquirer:
+    """An acquirer allowed to call the API, with the verifier of its signatures."""
+
+    config: AcquirerConfig
+    verifier: RsaVerifier = field(repr=False)
+
+
+@dataclass(slots=True)
+class Hub:
+    settings: Settings
+    store: Store
+    engine: PaymentEngine
+    refunds: Refunds
+    signer: RsaSigner
+    acquirers: dict[str, Acquirer]
+    http: httpx.AsyncClient
+    redis: Redis | None
+    skipped_routes: dict[str, str]
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Hub:
+        store = await Store.open(settings.storage.database_url)
+        redis: Redis | None = None
+        locks: Locks
+        cache: Cache
+        if settings.storage.redis_url:
+            redis = Redis.from_url(settings.storage.redis_url)
+            prefix = settings.storage.redis_prefix
+            locks = RedisLocks(redis, prefix=prefix + "lock:")
+            cache = RedisCache(redis, prefix=prefix + "cache:")
+        else:
+            locks, cache = LocalLocks(), LocalCache()
+        rates = StaticRates.from_file(settings.fx.rates_file)
+        quoter = Quoter(
+            rates,
+            spreads_bps=settings.fx.spreads_bps,
+            default_spread_bps=settings.fx.default_spread_bps,
+            ttl=timedelta(seconds=settings.fx.quote_ttl_seconds),
+        )
+        router, skipped = _build_router(settings)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        )
+        engine = PaymentEngine(
+            store=store,
+            router=router,
+            quotes=QuoteBook(quoter, cache),
+            locks=locks,
+            http=http,
+            lock_ttl=settings.hub.lock_ttl_seconds,
+            lock_wait=settings.hub.lock_wait_seconds,
+        )
+        try:
+            signer = RsaSigner(
+                settings.hub.private_key.get_secret_value().encode(),
+                key_version=settings.hub.key_version,
+            )
+            acquirers = {
+                a.client_id: Acquirer(a, RsaVerifier(a.public_key.encode()))
+                for a in settings.acquirers
+            }
+        except ValueError as exc:
+            raise ConfigError(f"a configured key cannot be loaded: {exc}") from exc
+        return cls(
+            settings=settings,
+            store=store,
+            engine=engine,
+            refunds=Refunds(engine),
+            signer=signer,
+            acquirers=acquirers,
+            http=http,
+            redis=redis,
+            skipped_routes=skipped,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.store.close()
+
+
+def _build_router(settings: Settings) -> tuple[Router, dict[str, str]]:
+    wallets = [
+        Wallet(
+            psp_id=w.psp_id,
+            name=w.name,
+            currency=w.currency,
+            region=w.region,
+            method_types=frozenset(w.method_types),
+            code_prefixes=tuple(w.code_prefixes),
+        )
+        for w in settings.wallets
+    ]
+    routes: list[Route] = []
+    skipped: dict[str, str] = {}
+    for config in settings.routes:
+        try:
+            connector = connectors.build_connector(config.kind, config.name, config.settings)
+        except connectors.ConnectorError as exc:
+            # One broken connector must not take the gateway (and every other wallet) down.
+            log.error("route %s disabled: %s", config.name, exc)
+            skipped[config.name] = str(exc)
+            continue
+        routes.append(Route(config.name, config.wallet, connector, config.priority))
+    try:
+        return Router(wallets, routes), skipped
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc

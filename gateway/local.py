@@ -1,0 +1,128 @@
+"""A whole hub on one machine: keys, simulated wallets and the gateway, on loopback.
+
+Used by ``causeway demo``, ``causeway simulate``, the end-to-end tests and the benchmark.
+Everything talks real HTTP over 127.0.0.1; nothing here is used by ``causeway serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from connectors.alipayplus.simulator import SimulatedAccount, SimulatedWallet, create_simulator
+from gateway.config import RouteConfig, Settings
+from gateway.keys import ensure_key_pairs, key_names
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "LocalServer",
+    "ensure_local_keys",
+    "serve",
+    "simulated_wallet",
+    "simulator_app",
+    "with_route_urls",
+]
+
+#: Travellers of the simulated wallets: (customer id, name, payment code, balance in minor
+#: units). Codes start with the wallet's prefix from config/causeway.toml.
+DEMO_ACCOUNTS: Mapping[str, list[tuple[str, str, str, int]]] = {
+    "GCASH": [
+        ("GC-0001", "Maria Santos", "281001000000000017", 5_000_000),
+        ("GC-0002", "Jose Reyes", "281001000000000025", 150_000),
+    ],
+    "KAKAOPAY": [("KP-0001", "Kim Min-jun", "281002000000000013", 2_000_000)],
+    "TRUEMONEY": [("TM-0001", "Somchai Prasert", "281003000000000011", 1_000_000)],
+    "TNG": [("TNG-0001", "Nur Aisyah", "281004000000000019", 500_000)],
+    "ALIPAYHK": [("AHK-0001", "Chan Tai Man", "281005000000000016", 2_000_000)],
+    "DANA": [("DANA-0001", "Budi Santoso", "281006000000000014", 500_000_000)],
+}
+
+#: A single payment above this (in the wallet's minor units) is declined by the simulators.
+SINGLE_PAYMENT_LIMITS: Mapping[str, int] = {"KAKAOPAY": 3_000_000, "GCASH": 10_000_000}
+
+
+def ensure_local_keys(settings_state: Path, acquirers: list[str], wallets: list[str]) -> list[str]:
+    """Generate the missing key pairs under ``<state>/keys``; return the ones created."""
+    return ensure_key_pairs(settings_state / "keys", key_names(acquirers, wallets))
+
+
+def simulated_wallet(settings: Settings, route: RouteConfig) -> SimulatedWallet:
+    """The simulator behind ``route``, seeded with :data:`DEMO_ACCOUNTS`."""
+    keys = settings.state_dir / "keys"
+    wallet = next(w for w in settings.wallets if w.psp_id == route.wallet)
+    return SimulatedWallet(
+        psp_id=wallet.psp_id,
+        currency=wallet.currency,
+        client_id=wallet.psp_id,
+        private_key=(keys / f"wallet-{wallet.psp_id}.pem").read_bytes(),
+        hub_public_key=(keys / "hub.pub.pem").read_bytes(),
+        accounts=[
+            SimulatedAccount(customer_id=c, name=n, payment_code=code, balance=b)
+            for c, n, code, b in DEMO_ACCOUNTS.get(wallet.psp_id, [])
+        ],
+        single_payment_limit=SINGLE_PAYMENT_LIMITS.get(wallet.psp_id),
+    )
+
+
+def simulator_app(settings: Settings, route: RouteConfig) -> Starlette:
+    """The simulated wallet behind ``route``, as an ASGI app."""
+    return create_simulator(simulated_wallet(settings, route))
+
+
+def with_route_urls(settings: Settings, urls: Mapping[str, str]) -> Settings:
+    """``settings`` with the named routes' ``base_url`` replaced."""
+    routes = [
+        route.model_copy(update={"settings": {**route.settings, "base_url": urls[route.name]}})
+        if route.name in urls
+        else route
+        for route in settings.routes
+    ]
+    return settings.model_copy(update={"routes": routes})
+
+
+@dataclass(slots=True)
+class LocalServer:
+    """A uvicorn server running in this event loop on a loopback port."""
+
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _loopback_socket(port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+@asynccontextmanager
+async def serve(app: ASGIApp, *, port: int = 0) -> AsyncIterator[LocalServer]:
+    """Run ``app`` on 127.0.0.1 (a free port unless given) until the block ends."""
+    sock = _loopback_socket(port)
+    config = uvicorn.Config(app, log_level="warning", lifespan="auto", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()  # re-raises the start-up error
+            raise RuntimeError("the server stopped during start-up")
+        await asyncio.sleep(0.01)
+    try:
+        yield LocalServer(server, task, sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

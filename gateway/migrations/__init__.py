@@ -1,0 +1,1 @@
+"""Alembic migrations for the ledger; :func:`gateway.store.migrate` applies them."""

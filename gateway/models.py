@@ -1,0 +1,88 @@
+"""The gateway's records: a payment and its refunds, as the ledger stores them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fx import Money, Quote
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus, RefundStatus
+
+__all__ = ["MerchantInfo", "Payment", "Refund", "mask_code"]
+
+
+def mask_code(code: str) -> str:
+    """A payment code as it may appear in storage, logs and answers: ``2810••••••••3344``."""
+    if len(code) <= 8:
+        return "•" * len(code)
+    return f"{code[:4]}{'•' * (len(code) - 8)}{code[-4:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantInfo:
+    """The merchant and store a payment is for, as the acquirer described them."""
+
+    merchant_id: str
+    name: str
+    mcc: str
+    region: str
+    store_id: str | None = None
+    store_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment: what the acquirer asked, what the wallet was told, and where it stands.
+
+    ``amount`` is in the transaction currency, ``pay_to_amount`` in the wallet's and
+    ``settlement_amount`` in the acquirer's settlement currency; the quotes that produced
+    them are stored with it, so refunds and settlement reuse the same prices.
+    """
+
+    payment_id: str
+    acquirer_id: str
+    payment_request_id: str
+    fingerprint: str
+    status: PaymentStatus
+    result_code: ResultCode
+    result_message: str
+    wallet: str
+    route: str
+    wallet_request_id: str
+    payment_code_masked: str
+    amount: Money
+    pay_to_amount: Money
+    settlement_amount: Money
+    payment_quote: Quote
+    settlement_quote: Quote
+    merchant: MerchantInfo
+    reference_order_id: str
+    order_description: str
+    refunded: Money
+    wallet_payment_id: str | None
+    customer_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """A refund of part or all of a succeeded payment, in the payment's three currencies."""
+
+    refund_id: str
+    payment_id: str
+    acquirer_id: str
+    refund_request_id: str
+    fingerprint: str
+    status: RefundStatus
+    result_code: ResultCode
+    result_message: str
+    amount: Money
+    refund_from_amount: Money
+    settlement_amount: Money
+    reason: str | None
+    wallet_refund_id: str | None
+    created_at: datetime
+    completed_at: datetime | None

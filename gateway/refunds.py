@@ -1,0 +1,174 @@
+"""Refunds: full, partial and several, idempotent by ``refundRequestId``.
+
+A refund claims its amount against the payment *before* the wallet is called, so refunds
+can never add up to more than the payment. The amounts in the wallet's and the settlement
+currency come from the payment's own quotes (a refund reuses the original price). A refund
+whose outcome is unknown is sent again with the same ``refundRequestId`` when the acquirer
+retries, as Alipay+ prescribes (there is no refund inquiry in the acquirer API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import connectors
+from gateway import wire
+from gateway.config import AcquirerConfig
+from gateway.coordination import LockBusy
+from gateway.engine import PaymentEngine, fingerprint, new_id
+from gateway.errors import ConcurrentUpdate, RequestRejected
+from gateway.models import Payment, Refund
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus, RefundStatus
+from gateway.store import DuplicateRequest, RefundExceedsPayment
+
+__all__ = ["RefundAnswer", "Refunds"]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundAnswer:
+    code: ResultCode
+    message: str
+    refund: Refund | None = None
+    payment: Payment | None = None
+
+
+class Refunds:
+    """Takes refunds of succeeded payments."""
+
+    def __init__(self, engine: PaymentEngine) -> None:
+        self._engine = engine
+
+    async def refund(self, acquirer: AcquirerConfig, request: wire.RefundRequest) -> RefundAnswer:
+        payment = await self._engine.find(acquirer, request.paymentRequestId, request.paymentId)
+        amount = request.refundAmount.money()
+        if amount.minor <= 0:
+            raise RequestRejected(ResultCode.PARAM_ILLEGAL, "refundAmount.value: must be above zero")
+        if amount.currency != payment.amount.currency:
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL,
+                f"refundAmount.currency: must be the payment's currency {payment.amount.currency}",
+            )
+        digest = fingerprint(
+            {"refundAmount": request.refundAmount.model_dump(), "paymentId": payment.payment_id}
+        )
+        try:
+            async with self._engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
+                return await self._refund_locked(acquirer, request, payment, digest)
+        except LockBusy:
+            return RefundAnswer(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+
+    async def _refund_locked(
+        self,
+        acquirer: AcquirerConfig,
+        request: wire.RefundRequest,
+        stale: Payment,
+        digest: str,
+    ) -> RefundAnswer:
+        store = self._engine.store
+        existing = await store.find_refund(acquirer.client_id, request.refundRequestId)
+        if existing is not None:
+            if existing.fingerprint != digest:
+                return RefundAnswer(
+                    ResultCode.REPEAT_REQ_INCONSISTENT, ResultCode.REPEAT_REQ_INCONSISTENT.message
+                )
+            if existing.status.is_final:
+                return _answer(existing, stale)
+            return await self._send(existing, stale)
+        payment = await store.find_payment(stale.acquirer_id, stale.payment_request_id)
+        assert payment is not None  # payments are never deleted
+        if payment.status is not PaymentStatus.SUCCEEDED:
+            return RefundAnswer(
+                ResultCode.ORDER_STATUS_INVALID,
+                f"only a succeeded payment can be refunded; this one is {payment.status}",
+            )
+        amount = request.refundAmount.money()
+        refund = Refund(
+            refund_id=new_id("R"),
+            payment_id=payment.payment_id,
+            acquirer_id=acquirer.client_id,
+            refund_request_id=request.refundRequestId,
+            fingerprint=digest,
+            status=RefundStatus.PENDING,
+            result_code=ResultCode.PAYMENT_IN_PROCESS,
+            result_message="The refund is being processed.",
+            amount=amount,
+            refund_from_amount=payment.payment_quote.convert(amount),
+            settlement_amount=payment.settlement_quote.convert(amount),
+            reason=request.refundReason,
+            wallet_refund_id=None,
+            created_at=datetime.now(UTC),
+            completed_at=None,
+        )
+        try:
+            refund = await store.create_refund(refund, payment)
+        except RefundExceedsPayment:
+            left = payment.amount - payment.refunded
+            return RefundAnswer(
+                ResultCode.REFUND_AMOUNT_EXCEED,
+                f"refundAmount: at most {left.minor} {left.currency} (minor units) is left",
+            )
+        except DuplicateRequest:
+            return RefundAnswer(ResultCode.UNKNOWN_EXCEPTION, "the refund is in progress")
+        return await self._send(refund, payment)
+
+    async def _send(self, refund: Refund, payment: Payment) -> RefundAnswer:
+        """Send (or send again: the wallet deduplicates) the refund and record the answer."""
+        route = self._engine.router.route_named(payment.route)
+        q = payment.payment_quote
+        request = connectors.RefundRequest(
+            refund_request_id=refund.refund_id,
+            wallet_request_id=payment.wallet_request_id,
+            wallet_payment_id=payment.wallet_payment_id,
+            acquirer_id=payment.acquirer_id,
+            refund_amount=connectors.Amount(refund.amount.currency, refund.amount.minor),
+            refund_from_amount=connectors.Amount(
+                refund.refund_from_amount.currency, refund.refund_from_amount.minor
+            ),
+            quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
+            reason=refund.reason,
+        )
+        connector = route.connector
+        try:
+            result = await self._engine.call(
+                route, connector.build_refund, connector.parse_refund, request
+            )
+        except connectors.WalletUnreachable:
+            result = connectors.RefundResult.declined(
+                "PROCESS_FAIL", "the wallet could not be reached; nothing was refunded"
+            )
+        except connectors.ConnectorError as exc:
+            result = connectors.RefundResult.pending(str(exc))
+        match result.outcome:
+            case connectors.Outcome.SUCCEEDED:
+                target, code, message = RefundStatus.SUCCEEDED, ResultCode.SUCCESS, "Success."
+            case connectors.Outcome.FAILED:
+                code = ResultCode.from_wallet(result.code)
+                target, message = RefundStatus.FAILED, result.message or code.message
+            case connectors.Outcome.PENDING:
+                target, code = RefundStatus.UNKNOWN, ResultCode.UNKNOWN_EXCEPTION
+                message = "The refund's outcome is unknown; send the same request again."
+        if target is refund.status:
+            return _answer(refund, payment)
+        try:
+            stored = await self._engine.store.transition_refund(
+                refund, target, code, message, wallet_refund_id=result.wallet_refund_id
+            )
+        except ConcurrentUpdate:
+            fresh = await self._engine.store.find_refund(
+                refund.acquirer_id, refund.refund_request_id
+            )
+            stored = fresh or refund
+        return _answer(stored, payment)
+
+
+def _answer(refund: Refund, payment: Payment) -> RefundAnswer:
+    if refund.status in (RefundStatus.PENDING, RefundStatus.UNKNOWN):
+        return RefundAnswer(
+            ResultCode.UNKNOWN_EXCEPTION,
+            "The refund's outcome is unknown; send the same request again.",
+            refund,
+            payment,
+        )
+    return RefundAnswer(refund.result_code, refund.result_message, refund, payment)

@@ -1,0 +1,127 @@
+"""Answers in the Alipay+ acquirer wire format, from the engine's records.
+
+Every scalar is a string; optional members are left out rather than sent empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.engine import Answer
+from gateway.models import Payment
+from gateway.refunds import RefundAnswer
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus
+from gateway.wire import amount_json, compact, quote_json, result_json
+from routing import Router, Wallet
+
+__all__ = ["cancel", "consult", "inquiry", "pay", "refund"]
+
+
+def _payment_fields(payment: Payment, router: Router) -> dict[str, Any]:
+    wallet = router.wallet(payment.wallet)
+    paid = payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELLED)
+    return compact(
+        {
+            "acquirerId": payment.acquirer_id,
+            "pspId": wallet.psp_id,
+            "walletBrandName": wallet.name,
+            "paymentRequestId": payment.payment_request_id,
+            "paymentId": payment.payment_id,
+            "paymentAmount": amount_json(payment.amount),
+            "payToAmount": amount_json(payment.pay_to_amount),
+            "paymentQuote": quote_json(payment.payment_quote),
+            "settlementAmount": amount_json(payment.settlement_amount),
+            "settlementQuote": quote_json(payment.settlement_quote),
+            "customerId": payment.customer_id,
+            "paymentTime": payment.completed_at.isoformat()
+            if paid and payment.completed_at
+            else None,
+        }
+    )
+
+
+def pay(answer: Answer, router: Router) -> dict[str, Any]:
+    document: dict[str, Any] = {"result": result_json(answer.code, answer.message)}
+    if answer.payment is not None and answer.code is not ResultCode.REPEAT_REQ_INCONSISTENT:
+        document.update(_payment_fields(answer.payment, router))
+    return document
+
+
+def _payment_result(payment: Payment) -> dict[str, str]:
+    match payment.status:
+        case PaymentStatus.SUCCEEDED:
+            return result_json(ResultCode.SUCCESS)
+        case PaymentStatus.FAILED:
+            return result_json(payment.result_code, payment.result_message)
+        case PaymentStatus.CANCELLED:
+            return result_json(ResultCode.ORDER_IS_CLOSED, "The payment was cancelled.")
+        case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
+            return result_json(ResultCode.PAYMENT_IN_PROCESS)
+
+
+def inquiry(payment: Payment, router: Router) -> dict[str, Any]:
+    return {
+        "result": result_json(ResultCode.SUCCESS),
+        "paymentResult": _payment_result(payment),
+        "paymentStatus": payment.status.value,
+        **_payment_fields(payment, router),
+        "refundedAmount": amount_json(payment.refunded),
+    }
+
+
+def cancel(answer: Answer, router: Router) -> dict[str, Any]:
+    document: dict[str, Any] = {"result": result_json(answer.code, answer.message)}
+    if answer.payment is not None:
+        wallet = router.wallet(answer.payment.wallet)
+        document.update(
+            acquirerId=answer.payment.acquirer_id,
+            pspId=wallet.psp_id,
+            paymentId=answer.payment.payment_id,
+            paymentRequestId=answer.payment.payment_request_id,
+        )
+    return document
+
+
+def refund(answer: RefundAnswer, router: Router) -> dict[str, Any]:
+    document: dict[str, Any] = {"result": result_json(answer.code, answer.message)}
+    r, payment = answer.refund, answer.payment
+    if r is None or payment is None or answer.code is ResultCode.REPEAT_REQ_INCONSISTENT:
+        return document
+    document.update(
+        compact(
+            {
+                "acquirerId": payment.acquirer_id,
+                "pspId": router.wallet(payment.wallet).psp_id,
+                "paymentId": payment.payment_id,
+                "refundRequestId": r.refund_request_id,
+                "refundId": r.refund_id,
+                "refundAmount": amount_json(r.amount),
+                "refundFromAmount": amount_json(r.refund_from_amount),
+                "settlementAmount": amount_json(r.settlement_amount),
+                "settlementQuote": quote_json(payment.settlement_quote),
+                "refundTime": r.completed_at.isoformat() if r.completed_at else None,
+            }
+        )
+    )
+    return document
+
+
+def consult(options: list[tuple[Wallet, bool, str | None]]) -> dict[str, Any]:
+    return {
+        "result": result_json(ResultCode.SUCCESS),
+        "paymentOptions": [
+            compact(
+                {
+                    "paymentMethodType": wallet.psp_id,
+                    "paymentMethodCategory": "WALLET",
+                    "walletName": wallet.name,
+                    "walletRegion": wallet.region,
+                    "walletCurrency": wallet.currency,
+                    "enabled": "true" if enabled else "false",
+                    "disableReason": reason,
+                }
+            )
+            for wallet, enabled, reason in options
+        ],
+    }

@@ -1,0 +1,94 @@
+"""The ledger's tables, as SQLAlchemy Core metadata (one schema for SQLite and PostgreSQL).
+
+Changes to these tables are made by a migration in ``gateway/migrations/versions``; this
+module describes the head revision, and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata", "payment_events", "payments", "refunds"]
+
+metadata = sa.MetaData()
+
+_TS = sa.DateTime(timezone=True)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("payment_id", sa.String(64), primary_key=True),
+    sa.Column("acquirer_id", sa.String(64), nullable=False),
+    sa.Column("payment_request_id", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("result_code", sa.String(64), nullable=False),
+    sa.Column("result_message", sa.String(256), nullable=False),
+    sa.Column("wallet", sa.String(64), nullable=False),
+    sa.Column("route", sa.String(64), nullable=False),
+    sa.Column("wallet_request_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("payment_code_masked", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("pay_to_currency", sa.String(3), nullable=False),
+    sa.Column("pay_to_amount", sa.BigInteger, nullable=False),
+    sa.Column("settlement_currency", sa.String(3), nullable=False),
+    sa.Column("settlement_amount", sa.BigInteger, nullable=False),
+    sa.Column("payment_quote", sa.JSON, nullable=False),
+    sa.Column("settlement_quote", sa.JSON, nullable=False),
+    sa.Column("merchant", sa.JSON, nullable=False),
+    sa.Column("reference_order_id", sa.String(64), nullable=False),
+    sa.Column("order_description", sa.String(256), nullable=False),
+    # What refunds have claimed so far, in each of the three currencies; raised atomically
+    # before a refund is sent, so concurrent refunds can never exceed the payment.
+    sa.Column("refunded", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("refunded_pay_to", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("refunded_settlement", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("wallet_payment_id", sa.String(64)),
+    sa.Column("customer_id", sa.String(64)),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("updated_at", _TS, nullable=False),
+    sa.Column("completed_at", _TS),
+    sa.UniqueConstraint("acquirer_id", "payment_request_id", name="uq_payments_request"),
+    sa.CheckConstraint("amount > 0", name="ck_payments_amount_positive"),
+    sa.CheckConstraint("refunded <= amount", name="ck_payments_refunded_within_amount"),
+)
+
+refunds = sa.Table(
+    "refunds",
+    metadata,
+    sa.Column("refund_id", sa.String(64), primary_key=True),
+    sa.Column(
+        "payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False
+    ),
+    sa.Column("acquirer_id", sa.String(64), nullable=False),
+    sa.Column("refund_request_id", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("result_code", sa.String(64), nullable=False),
+    sa.Column("result_message", sa.String(256), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("refund_from_amount", sa.BigInteger, nullable=False),
+    sa.Column("settlement_amount", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(256)),
+    sa.Column("wallet_refund_id", sa.String(64)),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("completed_at", _TS),
+    sa.UniqueConstraint("acquirer_id", "refund_request_id", name="uq_refunds_request"),
+    sa.CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
+)
+
+payment_events = sa.Table(
+    "payment_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False
+    ),
+    sa.Column("refund_id", sa.String(64)),
+    sa.Column("source", sa.String(16)),
+    sa.Column("target", sa.String(16), nullable=False),
+    sa.Column("result_code", sa.String(64), nullable=False),
+    sa.Column("at", _TS, nullable=False),
+    sa.Index("ix_payment_events_payment", "payment_id"),
+)

@@ -1,0 +1,549 @@
+"""The ledger: durable payments, refunds and their events, on SQLite or PostgreSQL.
+
+Every state change is a compare-and-set on the record's current status, written in the
+same transaction as its event, so two writers can never both move a payment and no
+transition is ever recorded without its event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from fx import Money, quote_from_dict, quote_to_dict
+from gateway.errors import ConcurrentUpdate, StorageUnavailable
+from gateway.models import MerchantInfo, Payment, Refund
+from gateway.results import ResultCode
+from gateway.schema import payment_events, payments, refunds
+from gateway.states import (
+    PaymentStatus,
+    RefundStatus,
+    check_payment_transition,
+    check_refund_transition,
+)
+
+__all__ = ["DuplicateRequest", "RefundExceedsPayment", "Store", "migrate"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DuplicateRequest(Exception):
+    """Raised when a payment or refund with the same acquirer request id already exists."""
+
+
+class RefundExceedsPayment(Exception):
+    """Raised when a refund would take the payment's refunded total above its amount."""
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we write is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentUpdate:
+    """What a transition changes besides the status."""
+
+    result_code: ResultCode
+    result_message: str
+    wallet_payment_id: str | None = None
+    customer_id: str | None = None
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the head revision (idempotent)."""
+
+    def upgrade(connection: sa.Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+class Store:
+    """Reads and writes the ledger. Build it with :meth:`open`; close it with :meth:`close`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @classmethod
+    async def open(cls, url: str, *, run_migrations: bool = True) -> Store:
+        options: dict[str, Any] = {}
+        if url.startswith("postgresql"):
+            options.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(url, **options)
+        if url.startswith("sqlite"):
+            _tune_sqlite(engine)
+        store = cls(engine)
+        if run_migrations:
+            async with store._guard():
+                await migrate(engine)
+        return store
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (OperationalError, SAInterfaceError, OSError) as exc:
+            raise StorageUnavailable(f"the ledger is unavailable: {type(exc).__name__}") from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._guard(), self._engine.begin() as connection:
+            yield connection
+
+    # -- payments -------------------------------------------------------------------------
+
+    async def create_payment(self, payment: Payment) -> None:
+        """Insert a new ``PENDING`` payment and its creation event, or raise
+        :class:`DuplicateRequest` if the acquirer's request id is taken."""
+        try:
+            async with self._transaction() as connection:
+                await connection.execute(payments.insert().values(**_payment_row(payment)))
+                await _record_event(connection, payment.payment_id, None, payment.status, payment)
+        except IntegrityError as exc:
+            raise DuplicateRequest(payment.payment_request_id) from exc
+
+    async def find_payment(self, acquirer_id: str, payment_request_id: str) -> Payment | None:
+        query = payments.select().where(
+            payments.c.acquirer_id == acquirer_id,
+            payments.c.payment_request_id == payment_request_id,
+        )
+        return await self._one_payment(query)
+
+    async def get_payment(self, acquirer_id: str, payment_id: str) -> Payment | None:
+        query = payments.select().where(
+            payments.c.acquirer_id == acquirer_id, payments.c.payment_id == payment_id
+        )
+        return await self._one_payment(query)
+
+    async def _one_payment(self, query: sa.Select[Any]) -> Payment | None:
+        async with self._guard(), self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        return None if row is None else _payment_from_row(row)
+
+    async def transition_payment(
+        self, payment: Payment, target: PaymentStatus, update: PaymentUpdate
+    ) -> Payment:
+        """Move ``payment`` from its current status to ``target``, with its event, atomically.
+
+        Raises :class:`IllegalTransition` for an edge not in the table and
+        :class:`ConcurrentUpdate` if another writer moved the payment first.
+        """
+        check_payment_transition(payment.payment_id, payment.status, target)
+        now = _now()
+        values: dict[str, Any] = {
+            "status": target.value,
+            "updated_at": now,
+            "result_code": update.result_code.name,
+            "result_message": update.result_message,
+        }
+        if update.wallet_payment_id is not None:
+            values["wallet_payment_id"] = update.wallet_payment_id
+        if update.customer_id is not None:
+            values["customer_id"] = update.customer_id
+        if target.is_final and payment.completed_at is None:
+            values["completed_at"] = now
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                payments.update()
+                .where(
+                    payments.c.payment_id == payment.payment_id,
+                    payments.c.status == payment.status.value,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(payment.payment_id, payment.status)
+            await connection.execute(
+                payment_events.insert().values(
+                    payment_id=payment.payment_id,
+                    source=payment.status.value,
+                    target=target.value,
+                    result_code=update.result_code.name,
+                    at=now,
+                )
+            )
+            row = (
+                (
+                    await connection.execute(
+                        payments.select().where(payments.c.payment_id == payment.payment_id)
+                    )
+                )
+                .mappings()
+                .one()
+            )
+        return _payment_from_row(row)
+
+    async def events(self, payment_id: str) -> list[tuple[str | None, str, str | None]]:
+        """The payment's events in order, as ``(source, target, refund_id)``."""
+        query = (
+            sa.select(payment_events.c.source, payment_events.c.target, payment_events.c.refund_id)
+            .where(payment_events.c.payment_id == payment_id)
+            .order_by(payment_events.c.event_id)
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [(r.source, r.target, r.refund_id) for r in rows]
+
+    # -- refunds --------------------------------------------------------------------------
+
+    async def create_refund(self, refund: Refund, payment: Payment) -> Refund:
+        """Claim the refund's amount against the payment and insert it as ``PENDING``.
+
+        The claim is a conditional update, so concurrent refunds can never exceed the
+        payment; the amounts in the wallet's and settlement currencies are computed while
+        the payment row is locked, and the last refund takes exactly what remains so the
+        three currencies reach zero together. Raises :class:`RefundExceedsPayment` or
+        :class:`DuplicateRequest`.
+        """
+        try:
+            async with self._transaction() as connection:
+                claimed = await connection.execute(
+                    payments.update()
+                    .where(
+                        payments.c.payment_id == payment.payment_id,
+                        payments.c.status == PaymentStatus.SUCCEEDED.value,
+                        payments.c.refunded + refund.amount.minor <= payments.c.amount,
+                    )
+                    .values(refunded=payments.c.refunded + refund.amount.minor)
+                )
+                if claimed.rowcount != 1:
+                    raise RefundExceedsPayment(payment.payment_id)
+                row = (
+                    (
+                        await connection.execute(
+                            sa.select(
+                                payments.c.refunded,
+                                payments.c.refunded_pay_to,
+                                payments.c.refunded_settlement,
+                            ).where(payments.c.payment_id == payment.payment_id)
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+                final = row["refunded"] == payment.amount.minor
+                pay_to = _share(
+                    refund.refund_from_amount, payment.pay_to_amount, row["refunded_pay_to"], final
+                )
+                settlement = _share(
+                    refund.settlement_amount,
+                    payment.settlement_amount,
+                    row["refunded_settlement"],
+                    final,
+                )
+                await connection.execute(
+                    payments.update()
+                    .where(payments.c.payment_id == payment.payment_id)
+                    .values(
+                        refunded_pay_to=payments.c.refunded_pay_to + pay_to.minor,
+                        refunded_settlement=payments.c.refunded_settlement + settlement.minor,
+                    )
+                )
+                stored = _replace_refund(refund, pay_to, settlement)
+                await connection.execute(refunds.insert().values(**_refund_row(stored)))
+                await connection.execute(
+                    payment_events.insert().values(
+                        payment_id=payment.payment_id,
+                        refund_id=refund.refund_id,
+                        source=None,
+                        target=refund.status.value,
+                        result_code=refund.result_code.name,
+                        at=refund.created_at,
+                    )
+                )
+        except IntegrityError as exc:
+            raise DuplicateRequest(refund.refund_request_id) from exc
+        return stored
+
+    async def find_refund(self, acquirer_id: str, refund_request_id: str) -> Refund | None:
+        query = refunds.select().where(
+            refunds.c.acquirer_id == acquirer_id,
+            refunds.c.refund_request_id == refund_request_id,
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        if row is None:
+            return None
+        currencies = await self._currencies(str(row["payment_id"]))
+        return _refund_from_row(row, *currencies)
+
+    async def _currencies(self, payment_id: str) -> tuple[str, str, str]:
+        query = sa.select(
+            payments.c.currency, payments.c.pay_to_currency, payments.c.settlement_currency
+        ).where(payments.c.payment_id == payment_id)
+        async with self._guard(), self._engine.connect() as connection:
+            row = (await connection.execute(query)).one()
+        return row.currency, row.pay_to_currency, row.settlement_currency
+
+    async def transition_refund(
+        self,
+        refund: Refund,
+        target: RefundStatus,
+        code: ResultCode,
+        message: str,
+        *,
+        wallet_refund_id: str | None = None,
+    ) -> Refund:
+        """Move a refund to ``target`` with its event; a failed refund gives its claim back."""
+        check_refund_transition(refund.refund_id, refund.status, target)
+        now = _now()
+        values: dict[str, Any] = {
+            "status": target.value,
+            "result_code": code.name,
+            "result_message": message,
+        }
+        if wallet_refund_id is not None:
+            values["wallet_refund_id"] = wallet_refund_id
+        if target.is_final:
+            values["completed_at"] = now
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                refunds.update()
+                .where(
+                    refunds.c.refund_id == refund.refund_id,
+                    refunds.c.status == refund.status.value,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(refund.refund_id, refund.status)
+            if target is RefundStatus.FAILED:
+                await connection.execute(
+                    payments.update()
+                    .where(payments.c.payment_id == refund.payment_id)
+                    .values(
+                        refunded=payments.c.refunded - refund.amount.minor,
+                        refunded_pay_to=payments.c.refunded_pay_to
+                        - refund.refund_from_amount.minor,
+                        refunded_settlement=payments.c.refunded_settlement
+                        - refund.settlement_amount.minor,
+                    )
+                )
+            await connection.execute(
+                payment_events.insert().values(
+                    payment_id=refund.payment_id,
+                    refund_id=refund.refund_id,
+                    source=refund.status.value,
+                    target=target.value,
+                    result_code=code.name,
+                    at=now,
+                )
+            )
+        return _replace_refund(
+            refund,
+            refund.refund_from_amount,
+            refund.settlement_amount,
+            status=target,
+            code=code,
+            message=message,
+            wallet_refund_id=wallet_refund_id or refund.wallet_refund_id,
+            completed_at=now if target.is_final else None,
+        )
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the one writer; the busy timeout makes writers queue
+        # instead of failing under concurrent requests.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _share(proposed: Money, total: Money, already: int, final: bool) -> Money:
+    """The part of ``total`` a refund takes: the remainder when it is the last one."""
+    remaining = total.minor - already
+    minor = remaining if final else min(proposed.minor, remaining)
+    return Money(total.currency, minor)
+
+
+async def _record_event(
+    connection: AsyncConnection,
+    payment_id: str,
+    source: PaymentStatus | None,
+    target: PaymentStatus,
+    payment: Payment,
+) -> None:
+    await connection.execute(
+        payment_events.insert().values(
+            payment_id=payment_id,
+            source=None if source is None else source.value,
+            target=target.value,
+            result_code=payment.result_code.name,
+            at=payment.created_at,
+        )
+    )
+
+
+def _payment_row(p: Payment) -> dict[str, Any]:
+    return {
+        "payment_id": p.payment_id,
+        "acquirer_id": p.acquirer_id,
+        "payment_request_id": p.payment_request_id,
+        "fingerprint": p.fingerprint,
+        "status": p.status.value,
+        "result_code": p.result_code.name,
+        "result_message": p.result_message,
+        "wallet": p.wallet,
+        "route": p.route,
+        "wallet_request_id": p.wallet_request_id,
+        "payment_code_masked": p.payment_code_masked,
+        "currency": p.amount.currency,
+        "amount": p.amount.minor,
+        "pay_to_currency": p.pay_to_amount.currency,
+        "pay_to_amount": p.pay_to_amount.minor,
+        "settlement_currency": p.settlement_amount.currency,
+        "settlement_amount": p.settlement_amount.minor,
+        "payment_quote": quote_to_dict(p.payment_quote),
+        "settlement_quote": quote_to_dict(p.settlement_quote),
+        "merchant": {
+            "merchant_id": p.merchant.merchant_id,
+            "name": p.merchant.name,
+            "mcc": p.merchant.mcc,
+            "region": p.merchant.region,
+            "store_id": p.merchant.store_id,
+            "store_name": p.merchant.store_name,
+        },
+        "reference_order_id": p.reference_order_id,
+        "order_description": p.order_description,
+        "wallet_payment_id": p.wallet_payment_id,
+        "customer_id": p.customer_id,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "completed_at": p.completed_at,
+    }
+
+
+def _payment_from_row(row: Mapping[str, Any]) -> Payment:
+    merchant = row["merchant"]
+    return Payment(
+        payment_id=row["payment_id"],
+        acquirer_id=row["acquirer_id"],
+        payment_request_id=row["payment_request_id"],
+        fingerprint=row["fingerprint"],
+        status=PaymentStatus(row["status"]),
+        result_code=ResultCode[row["result_code"]],
+        result_message=row["result_message"],
+        wallet=row["wallet"],
+        route=row["route"],
+        wallet_request_id=row["wallet_request_id"],
+        payment_code_masked=row["payment_code_masked"],
+        amount=Money(row["currency"], row["amount"]),
+        pay_to_amount=Money(row["pay_to_currency"], row["pay_to_amount"]),
+        settlement_amount=Money(row["settlement_currency"], row["settlement_amount"]),
+        payment_quote=quote_from_dict(row["payment_quote"]),
+        settlement_quote=quote_from_dict(row["settlement_quote"]),
+        merchant=MerchantInfo(**merchant),
+        reference_order_id=row["reference_order_id"],
+        order_description=row["order_description"],
+        refunded=Money(row["currency"], row["refunded"]),
+        wallet_payment_id=row["wallet_payment_id"],
+        customer_id=row["customer_id"],
+        created_at=_utc(row["created_at"]) or _now(),
+        updated_at=_utc(row["updated_at"]) or _now(),
+        completed_at=_utc(row["completed_at"]),
+    )
+
+
+def _refund_row(r: Refund) -> dict[str, Any]:
+    return {
+        "refund_id": r.refund_id,
+        "payment_id": r.payment_id,
+        "acquirer_id": r.acquirer_id,
+        "refund_request_id": r.refund_request_id,
+        "fingerprint": r.fingerprint,
+        "status": r.status.value,
+        "result_code": r.result_code.name,
+        "result_message": r.result_message,
+        "amount": r.amount.minor,
+        "refund_from_amount": r.refund_from_amount.minor,
+        "settlement_amount": r.settlement_amount.minor,
+        "reason": r.reason,
+        "wallet_refund_id": r.wallet_refund_id,
+        "created_at": r.created_at,
+        "completed_at": r.completed_at,
+    }
+
+
+def _refund_from_row(
+    row: Mapping[str, Any], currency: str, pay_to_currency: str, settlement_currency: str
+) -> Refund:
+    return Refund(
+        refund_id=row["refund_id"],
+        payment_id=row["payment_id"],
+        acquirer_id=row["acquirer_id"],
+        refund_request_id=row["refund_request_id"],
+        fingerprint=row["fingerprint"],
+        status=RefundStatus(row["status"]),
+        result_code=ResultCode[row["result_code"]],
+        result_message=row["result_message"],
+        amount=Money(currency, row["amount"]),
+        refund_from_amount=Money(pay_to_currency, row["refund_from_amount"]),
+        settlement_amount=Money(settlement_currency, row["settlement_amount"]),
+        reason=row["reason"],
+        wallet_refund_id=row["wallet_refund_id"],
+        created_at=_utc(row["created_at"]) or _now(),
+        completed_at=_utc(row["completed_at"]),
+    )
+
+
+def _replace_refund(
+    refund: Refund,
+    refund_from_amount: Money,
+    settlement_amount: Money,
+    *,
+    status: RefundStatus | None = None,
+    code: ResultCode | None = None,
+    message: str | None = None,
+    wallet_refund_id: str | None = None,
+    completed_at: datetime | None = None,
+) -> Refund:
+    return Refund(
+        refund_id=refund.refund_id,
+        payment_id=refund.payment_id,
+        acquirer_id=refund.acquirer_id,
+        refund_request_id=refund.refund_request_id,
+        fingerprint=refund.fingerprint,
+        status=status or refund.status,
+        result_code=code or refund.result_code,
+        result_message=message or refund.result_message,
+        amount=refund.amount,
+        refund_from_amount=refund_from_amount,
+        settlement_amount=settlement_amount,
+        reason=refund.reason,
+        wallet_refund_id=wallet_refund_id or refund.wallet_refund_id,
+        created_at=refund.created_at,
+        completed_at=completed_at or refund.completed_at,
+    )

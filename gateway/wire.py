@@ -1,0 +1,200 @@
+"""The acquiring API's wire format (Alipay+ acquirer side): request models and answers.
+
+Every scalar on the wire is a JSON string, so the models take ``StrictStr`` and a JSON
+number where a string belongs is ``PARAM_ILLEGAL``. Unknown fields are ignored, as the
+Alipay+ API grows fields over time. :func:`parse` turns the first validation error into a
+message naming the field, e.g. ``paymentAmount.value: must be a positive integer``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from fx import Money, Quote, exponent, is_currency
+from gateway.errors import RequestRejected
+from gateway.results import ResultCode
+
+__all__ = [
+    "CancelPaymentRequest",
+    "ConsultPaymentRequest",
+    "InquiryPaymentRequest",
+    "PayRequest",
+    "RefundRequest",
+    "amount_json",
+    "parse",
+    "quote_json",
+    "result_json",
+]
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _currency(value: str) -> str:
+    if not is_currency(value):
+        raise ValueError(f"{value!r} is not an ISO 4217 currency")
+    return value
+
+
+def _minor_units(value: str) -> str:
+    if not _DIGITS.fullmatch(value):
+        raise ValueError("must be a non-negative integer in minor units, as a string")
+    return value
+
+
+Currency = Annotated[StrictStr, AfterValidator(_currency)]
+MinorUnits = Annotated[StrictStr, AfterValidator(_minor_units)]
+Id64 = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WireAmount(_Model):
+    currency: Currency
+    value: MinorUnits
+
+    def money(self) -> Money:
+        return Money(self.currency, int(self.value))
+
+
+class Address(_Model):
+    region: Annotated[StrictStr, Field(min_length=2, max_length=2)] | None = None
+
+
+class Store(_Model):
+    referenceStoreId: Id64
+    storeName: Annotated[StrictStr, Field(max_length=256)] | None = None
+    storeMCC: StrictStr | None = None
+
+
+class Merchant(_Model):
+    referenceMerchantId: Id64
+    merchantMCC: Annotated[StrictStr, Field(pattern=r"^[0-9]{4}$")]
+    merchantName: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    merchantAddress: Address | None = None
+    store: Store | None = None
+
+
+class Order(_Model):
+    referenceOrderId: Id64
+    orderDescription: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    orderAmount: WireAmount
+    merchant: Merchant
+
+
+class PaymentMethod(_Model):
+    paymentMethodType: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    paymentMethodId: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+
+
+class PaymentFactor(_Model):
+    isInStorePayment: StrictStr | None = None
+    isCashierPayment: StrictStr | None = None
+    inStorePaymentScenario: StrictStr | None = None
+    presentmentMode: StrictStr | None = None
+
+
+class SettlementStrategy(_Model):
+    settlementCurrency: Currency | None = None
+
+
+class PayRequest(_Model):
+    paymentRequestId: Id64
+    order: Order
+    paymentAmount: WireAmount
+    paymentMethod: PaymentMethod
+    paymentFactor: PaymentFactor
+    settlementStrategy: SettlementStrategy | None = None
+    paymentExpiryTime: StrictStr | None = None
+    paymentNotifyUrl: StrictStr | None = None
+    allowedPspRegions: list[Annotated[StrictStr, Field(min_length=2, max_length=2)]] | None = None
+    userRegion: StrictStr | None = None
+
+
+class InquiryPaymentRequest(_Model):
+    paymentRequestId: Id64 | None = None
+    paymentId: Id64 | None = None
+
+
+class CancelPaymentRequest(_Model):
+    paymentRequestId: Id64 | None = None
+    paymentId: Id64 | None = None
+
+
+class RefundRequest(_Model):
+    refundRequestId: Id64
+    paymentRequestId: Id64 | None = None
+    paymentId: Id64 | None = None
+    refundAmount: WireAmount
+    refundReason: Annotated[StrictStr, Field(max_length=256)] | None = None
+
+
+class ConsultPaymentRequest(_Model):
+    paymentAmount: WireAmount
+    paymentFactor: PaymentFactor | None = None
+    settlementStrategy: SettlementStrategy | None = None
+    allowedPspRegions: list[StrictStr] | None = None
+    userRegion: StrictStr | None = None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse(model: type[Model], body: bytes) -> Model:
+    """Validate ``body`` as ``model`` or raise ``RequestRejected(PARAM_ILLEGAL)`` naming
+    the first field that is wrong."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is not valid JSON") from exc
+    if not isinstance(document, dict):
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body must be a JSON object")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        elif error["type"].startswith("string_type"):
+            message = "must be a JSON string"
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, f"{field}: {message}") from exc
+
+
+def result_json(code: ResultCode, message: str | None = None) -> dict[str, str]:
+    return {
+        "resultCode": code.name,
+        "resultStatus": code.status.value,
+        "resultMessage": message or code.message,
+    }
+
+
+def amount_json(money: Money) -> dict[str, str]:
+    return {"currency": money.currency, "value": str(money.minor)}
+
+
+def quote_json(quote: Quote) -> dict[str, str]:
+    return {
+        "quoteId": quote.quote_id,
+        "quoteCurrencyPair": quote.pair,
+        "quotePrice": str(quote.price),
+        "quoteStartTime": quote.start.isoformat(),
+        "quoteExpiryTime": quote.expiry.isoformat(),
+        "baseCurrency": quote.base,
+    }
+
+
+def exponent_of(currency: str) -> int:
+    """Re-exported for the API's consult answer (the minor-unit digits of a currency)."""
+    return exponent(currency)
+
+
+def compact(document: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``None`` members: an optional field is left out, never sent as null or ""."""
+    return {key: value for key, value in document.items() if value is not None}

@@ -1,0 +1,16 @@
+"""Routing: which wallet a payment is for, and which connector route reaches it."""
+
+from __future__ import annotations
+
+from routing.router import GENERIC_METHOD_TYPE, ConsultOption, NoRoute, Route, Router
+from routing.wallets import CodeTable, Wallet
+
+__all__ = [
+    "GENERIC_METHOD_TYPE",
+    "CodeTable",
+    "ConsultOption",
+    "NoRoute",
+    "Route",
+    "Router",
+    "Wallet",
+]
