@@ -12,6 +12,7 @@ verifying.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 from dataclasses import dataclass
 from urllib.parse import quote_plus, unquote_plus
@@ -63,14 +64,21 @@ class SignatureHeader:
         return f"algorithm={self.algorithm},keyVersion={self.key_version},signature={self.signature}"
 
 
+@functools.lru_cache(maxsize=64)
+def _load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    # Loading checks the key's consistency, which costs tens of milliseconds; a hub signs
+    # with one key for every route, so each distinct key is loaded once per process.
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the private key is not an RSA key")
+    return key
+
+
 class RsaSigner:
     """Signs content with a PEM private key (PKCS#1 or PKCS#8)."""
 
     def __init__(self, private_key_pem: bytes, *, key_version: str = "1") -> None:
-        key = serialization.load_pem_private_key(private_key_pem, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the private key is not an RSA key")
-        self._key = key
+        self._key = _load_private_key(private_key_pem)
         self.key_version = key_version
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ from gateway.local import (
     DEMO_ACCOUNTS,
     ensure_local_keys,
     serve,
+    serve_all,
     simulator_app,
     with_route_urls,
 )
@@ -131,10 +132,10 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
     run = secrets.token_hex(3).upper()
     checks: list[bool] = []
     async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for route in settings.routes:
-            app = simulator_app(settings, route)
-            urls[route.name] = (await stack.enter_async_context(serve(app))).url
+        wallets = await stack.enter_async_context(
+            serve_all([simulator_app(settings, route) for route in settings.routes])
+        )
+        urls = {route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)}
         settings = with_route_urls(settings, urls)
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         console.print(

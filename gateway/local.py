@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -26,6 +25,7 @@ __all__ = [
     "LocalServer",
     "ensure_local_keys",
     "serve",
+    "serve_all",
     "simulated_wallet",
     "simulator_app",
     "with_route_urls",
@@ -88,41 +88,52 @@ def with_route_urls(settings: Settings, urls: Mapping[str, str]) -> Settings:
     return settings.model_copy(update={"routes": routes})
 
 
-@dataclass(slots=True)
 class LocalServer:
     """A uvicorn server running in this event loop on a loopback port."""
 
-    server: uvicorn.Server
-    task: asyncio.Task[None]
-    port: int
+    def __init__(self, app: ASGIApp, *, port: int = 0) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="auto", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # re-raises the start-up error
+                raise RuntimeError("the server stopped during start-up")
+            await asyncio.sleep(0.005)
 
-def _loopback_socket(port: int = 0) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    return sock
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+        self._socket.close()
 
 
 @asynccontextmanager
 async def serve(app: ASGIApp, *, port: int = 0) -> AsyncIterator[LocalServer]:
     """Run ``app`` on 127.0.0.1 (a free port unless given) until the block ends."""
-    sock = _loopback_socket(port)
-    config = uvicorn.Config(app, log_level="warning", lifespan="auto", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()  # re-raises the start-up error
-            raise RuntimeError("the server stopped during start-up")
-        await asyncio.sleep(0.01)
+    async with serve_all([app], ports=[port]) as (server,):
+        yield server
+
+
+@asynccontextmanager
+async def serve_all(
+    apps: Sequence[ASGIApp], *, ports: Sequence[int] | None = None
+) -> AsyncIterator[list[LocalServer]]:
+    """Run several apps at once (started and stopped together, which is quicker)."""
+    servers = [LocalServer(app, port=port) for app, port in zip(apps, ports or [0] * len(apps), strict=True)]
     try:
-        yield LocalServer(server, task, sock.getsockname()[1])
+        await asyncio.gather(*(server.start() for server in servers))
+        yield servers
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
+        await asyncio.gather(*(server.stop() for server in servers))

@@ -1,0 +1,126 @@
+"""Shared fixtures: the two storage backends and the services behind them.
+
+Every backend-parametrised test runs on the embedded default (SQLite, in-process locks
+and cache) and on PostgreSQL + Redis. Without the services, those runs are skipped with a
+plain reason; with ``CAUSEWAY_REQUIRE_SERVICES=1`` (as in CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from redis.asyncio import Redis
+
+from gateway.local import ensure_local_keys
+
+POSTGRES_URL = os.environ.get("CAUSEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CAUSEWAY_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("CAUSEWAY_REQUIRE_SERVICES") == "1"
+
+ACQUIRERS = ["SIAM_ACQ", "TOKYO_ACQ"]
+WALLETS = ["GCASH", "KAKAOPAY", "TRUEMONEY", "TNG", "ALIPAYHK", "DANA"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason}, and CAUSEWAY_REQUIRE_SERVICES=1 makes that a failure")
+    pytest.skip(f"{reason} (service-backed run skipped; set up PostgreSQL and Redis to run it)")
+
+
+async def _postgres_database() -> str:
+    """A fresh database for this test session; its name."""
+    name = f"causeway_test_{os.getpid()}_{secrets.token_hex(3)}"
+    connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return name
+
+
+async def _drop_database(name: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _redis_answers() -> None:
+    redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await redis.ping()
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A SQLAlchemy URL of a database made for this session (dropped at its end)."""
+    try:
+        name = asyncio.run(_postgres_database())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        _unavailable(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(_drop_database(name))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        asyncio.run(_redis_answers())
+    except (OSError, ConnectionError, TimeoutError) as exc:
+        _unavailable(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    return REDIS_URL
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a test's ledger and shared state live."""
+
+    name: str
+    database_url: str
+    redis_url: str | None
+    redis_prefix: str
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    prefix = f"causeway-test:{secrets.token_hex(4)}:"
+    if request.param == "sqlite":
+        return Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", None, prefix)
+    database: str = request.getfixturevalue("postgres_database")
+    redis: str = request.getfixturevalue("redis_url")
+    asyncio.run(_truncate(database))
+    return Backend("postgres", database, redis, prefix)
+
+
+async def _truncate(url: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        exists = await connection.fetchval("SELECT to_regclass('payments') IS NOT NULL")
+        if exists:
+            await connection.execute("TRUNCATE payment_events, refunds, payments")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state directory with every key pair the default configuration names."""
+    folder = tmp_path_factory.mktemp("state")
+    ensure_local_keys(folder, ACQUIRERS, WALLETS)
+    return folder

@@ -1,0 +1,117 @@
+"""A whole hub for end-to-end tests: the gateway and the simulated wallets over loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors import RsaSigner, RsaVerifier
+from gateway.api import create_app
+from gateway.client import AcquirerClient
+from gateway.config import Environment, Settings, load_settings
+from gateway.local import serve, serve_all, simulator_app, with_route_urls
+from tests.conftest import Backend
+
+CONFIG = Path(__file__).parents[2] / "config" / "causeway.toml"
+
+KIM = "281002000000000013"  # KakaoPay, KRW 20,000 (2,000,000 minor... KRW has none: 2,000,000 won)
+MARIA = "281001000000000017"  # GCash, PHP 50,000.00
+JOSE = "281001000000000025"  # GCash, PHP 1,500.00
+
+
+def settings_for(backend: Backend, state_dir: Path) -> Settings:
+    settings = load_settings(
+        Environment(
+            config=CONFIG,
+            state_dir=state_dir,
+            database_url=backend.database_url,
+            redis_url=backend.redis_url or "",
+        )
+    )
+    storage = settings.storage.model_copy(update={"redis_prefix": backend.redis_prefix})
+    return settings.model_copy(update={"storage": storage})
+
+
+@dataclass
+class LocalHub:
+    """The running hub, as a test drives it."""
+
+    settings: Settings
+    url: str
+    http: httpx.AsyncClient
+    wallets: dict[str, str]  # route name → simulator URL
+    siam: AcquirerClient
+    tokyo: AcquirerClient
+    state_dir: Path
+
+    async def stats(self, route: str) -> dict[str, int]:
+        answer: dict[str, int] = (await self.http.get(self.wallets[route] + "/_sim/stats")).json()
+        return answer
+
+    async def accounts(self, route: str) -> dict[str, int]:
+        rows = (await self.http.get(self.wallets[route] + "/_sim/accounts")).json()
+        return {row["customer_id"]: row["balance"] for row in rows}
+
+    async def raw(self, api: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await self.http.post(f"{self.url}/aps/api/v1/payments/{api}", content=body, headers=headers)
+
+
+@pytest.fixture
+async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
+    settings = settings_for(backend, state_dir)
+    keys = state_dir / "keys"
+    async with AsyncExitStack() as stack:
+        wallets = await stack.enter_async_context(
+            serve_all([simulator_app(settings, route) for route in settings.routes])
+        )
+        urls = {route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)}
+        settings = with_route_urls(settings, urls)
+        gateway = await stack.enter_async_context(serve(create_app(settings)))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
+
+        def client(name: str) -> AcquirerClient:
+            signer = RsaSigner((keys / f"acquirer-{name}.pem").read_bytes())
+            return AcquirerClient(http, gateway.url, name, signer, verifier)
+
+        yield LocalHub(
+            settings, gateway.url, http, urls, client("SIAM_ACQ"), client("TOKYO_ACQ"), state_dir
+        )
+
+
+def pay_body(
+    request_id: str,
+    *,
+    code: str = KIM,
+    currency: str = "THB",
+    value: str = "125000",
+    method_type: str = "CONNECT_WALLET",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A valid user-presented pay request; ``extra`` overrides top-level members."""
+    amount = {"currency": currency, "value": value}
+    body: dict[str, Any] = {
+        "paymentRequestId": request_id,
+        "paymentAmount": amount,
+        "order": {
+            "referenceOrderId": f"ORD-{request_id}",
+            "orderDescription": "Two bowls of khao soi",
+            "orderAmount": dict(amount),
+            "merchant": {
+                "referenceMerchantId": "TH-BKK-0042",
+                "merchantMCC": "5812",
+                "merchantName": "Baan Somtum",
+                "merchantAddress": {"region": "TH"},
+            },
+        },
+        "paymentMethod": {"paymentMethodType": method_type, "paymentMethodId": code},
+        "paymentFactor": {"isInStorePayment": "true", "inStorePaymentScenario": "PaymentCode"},
+    }
+    body.update(extra)
+    return body
