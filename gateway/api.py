@@ -109,7 +109,9 @@ def _authenticate(hub: Hub, request: Request, body: bytes) -> Acquirer:
             f"at most {hub.settings.hub.request_time_skew_seconds} s is allowed",
         )
     signature = request.headers.get("signature")
-    content = signed_content("POST", request.url.path, acquirer.config.client_id, request_time, body)
+    content = signed_content(
+        "POST", request.url.path, acquirer.config.client_id, request_time, body
+    )
     if not signature or not acquirer.verifier.verify(content, signature):
         raise RequestRejected(ResultCode.INVALID_SIGNATURE)
     return acquirer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import tomllib
@@ -43,10 +44,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo
+    from rich.console import Console
+
+    from gateway.demo import prepare_demo, run_demo
 
     env = _environment(args)
-    return 0 if asyncio.run(run_demo(env.config, env.state_dir)) else 1
+    console = Console()
+    setup = prepare_demo(env.config, env.state_dir, console)
+    return 0 if asyncio.run(run_demo(setup, console)) else 1
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -78,10 +83,8 @@ def _simulate(args: argparse.Namespace) -> int:
                 print(f"{route.wallet:<10} simulated on {server.url}")
             await asyncio.Event().wait()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -117,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         run=_migrate
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The demo prints its own story; the server logs each request.
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         code: int = args.run(args)
     except CausewayError as exc:

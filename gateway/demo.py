@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import tomllib
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from connectors import RsaSigner, RsaVerifier
 from fx import Money
 from gateway.api import create_app
 from gateway.client import AcquirerClient
-from gateway.config import Environment, load_settings
+from gateway.config import Environment, Settings, load_settings
 from gateway.local import (
     DEMO_ACCOUNTS,
     ensure_local_keys,
@@ -32,7 +33,7 @@ from gateway.local import (
     with_route_urls,
 )
 
-__all__ = ["run_demo"]
+__all__ = ["DemoSetup", "prepare_demo", "run_demo"]
 
 
 def _money(amount: dict[str, str] | None) -> str:
@@ -105,15 +106,21 @@ class _Story:
         self.step(title, answer, rows)
 
 
-async def run_demo(config: Path, state_dir: Path, console: Console | None = None) -> bool:
-    """Run the story; return whether every step ended as expected."""
-    console = console or Console()
+@dataclass(frozen=True)
+class DemoSetup:
+    """What the story needs, prepared before the event loop starts (it reads files)."""
+
+    settings: Settings
+    database: Path
+    signers: dict[str, RsaSigner] = field(repr=False)
+    hub_verifier: RsaVerifier = field(repr=False)
+
+
+def prepare_demo(config: Path, state_dir: Path, console: Console) -> DemoSetup:
+    """Make the demo keys if missing and start from an empty demo ledger."""
     raw = tomllib.loads(config.read_text())
-    created = ensure_local_keys(
-        state_dir,
-        [a["client_id"] for a in raw["acquirers"]],
-        [w["psp_id"] for w in raw["wallets"]],
-    )
+    acquirers = [a["client_id"] for a in raw["acquirers"]]
+    created = ensure_local_keys(state_dir, acquirers, [w["psp_id"] for w in raw["wallets"]])
     if created:
         console.print(f"[dim]generated {len(created)} demo key pairs in {state_dir / 'keys'}[/]")
     database = state_dir / "demo.db"
@@ -128,6 +135,17 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
         )
     )
     keys = state_dir / "keys"
+    return DemoSetup(
+        settings,
+        database,
+        {a: RsaSigner((keys / f"acquirer-{a}.pem").read_bytes()) for a in acquirers},
+        RsaVerifier((keys / "hub.pub.pem").read_bytes()),
+    )
+
+
+async def run_demo(setup: DemoSetup, console: Console) -> bool:
+    """Run the story; return whether every step ended as expected."""
+    settings, database = setup.settings, setup.database
     story = _Story(console)
     run = secrets.token_hex(3).upper()
     checks: list[bool] = []
@@ -135,7 +153,9 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
         wallets = await stack.enter_async_context(
             serve_all([simulator_app(settings, route) for route in settings.routes])
         )
-        urls = {route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)}
+        urls = {
+            route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)
+        }
         settings = with_route_urls(settings, urls)
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         console.print(
@@ -143,11 +163,10 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
             f"{len(urls)} simulated wallets on loopback; ledger {database}\n"
         )
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=15))
-        hub_verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
 
         def client(acquirer: str) -> AcquirerClient:
-            signer = RsaSigner((keys / f"acquirer-{acquirer}.pem").read_bytes())
-            return AcquirerClient(http, gateway.url, acquirer, signer, hub_verifier)
+            signer = setup.signers[acquirer]
+            return AcquirerClient(http, gateway.url, acquirer, signer, setup.hub_verifier)
 
         siam, tokyo = client("SIAM_ACQ"), client("TOKYO_ACQ")
         kim = DEMO_ACCOUNTS["KAKAOPAY"][0]
@@ -174,7 +193,10 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
             replay,
             [
                 ("same paymentId", "yes" if replay.get("paymentId") == payment_id else "NO"),
-                ("KakaoPay charges", f"{stats['charges']} (pay requests seen: {stats['pay_requests']})"),
+                (
+                    "KakaoPay charges",
+                    f"{stats['charges']} (pay requests seen: {stats['pay_requests']})",
+                ),
             ],
         )
         checks.append(replay.get("paymentId") == payment_id and stats["charges"] == 1)
@@ -208,7 +230,8 @@ async def run_demo(config: Path, state_dir: Path, console: Console | None = None
 
     ok = all(checks)
     console.print(
-        "[green]Every step ended as expected.[/]" if ok else "[red]A step did not end as expected.[/]"
+        "[green]Every step ended as expected.[/]"
+        if ok
+        else "[red]A step did not end as expected.[/]"
     )
     return ok
-

@@ -21,7 +21,7 @@ import connectors
 from fx import Direction, Money
 from gateway import wire
 from gateway.config import AcquirerConfig
-from gateway.coordination import Locks, LockBusy
+from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, RequestRejected
 from gateway.models import MerchantInfo, Payment, mask_code
 from gateway.quotes import QuoteBook
@@ -143,9 +143,7 @@ class PaymentEngine:
         route = self.router.select(wallet, allowed_regions=request.allowedPspRegions)
         amount = request.paymentAmount.money()
         settlement_currency = _settlement_currency(acquirer, request.settlementStrategy)
-        payment_quote = await self.quotes.quote(
-            amount.currency, wallet.currency, Direction.COLLECT
-        )
+        payment_quote = await self.quotes.quote(amount.currency, wallet.currency, Direction.COLLECT)
         settlement_quote = await self.quotes.quote(
             amount.currency, settlement_currency, Direction.PAY_OUT
         )
@@ -248,7 +246,9 @@ class PaymentEngine:
 
     # -- inquire --------------------------------------------------------------------------
 
-    async def find(self, acquirer: AcquirerConfig, request_id: str | None, payment_id: str | None) -> Payment:
+    async def find(
+        self, acquirer: AcquirerConfig, request_id: str | None, payment_id: str | None
+    ) -> Payment:
         if request_id:
             payment = await self.store.find_payment(acquirer.client_id, request_id)
         elif payment_id:
@@ -261,7 +261,9 @@ class PaymentEngine:
             raise RequestRejected(ResultCode.ORDER_NOT_EXIST)
         return payment
 
-    async def inquire(self, acquirer: AcquirerConfig, request: wire.InquiryPaymentRequest) -> Payment:
+    async def inquire(
+        self, acquirer: AcquirerConfig, request: wire.InquiryPaymentRequest
+    ) -> Payment:
         """The payment's state; a payment still unknown is first asked of its wallet."""
         payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
         if payment.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
@@ -373,9 +375,7 @@ def _check_pay(request: wire.PayRequest) -> str:
     return code
 
 
-def _settlement_currency(
-    acquirer: AcquirerConfig, strategy: wire.SettlementStrategy | None
-) -> str:
+def _settlement_currency(acquirer: AcquirerConfig, strategy: wire.SettlementStrategy | None) -> str:
     if strategy is not None and strategy.settlementCurrency:
         return strategy.settlementCurrency
     return acquirer.settlement_currency
@@ -406,4 +406,3 @@ def _cancel_deadline(created_at: datetime) -> datetime:
     local = created_at.astimezone(_CANCEL_ZONE)
     next_day = local.date() + timedelta(days=1)
     return datetime.combine(next_day, _CANCEL_CUTOFF, tzinfo=_CANCEL_ZONE)
-

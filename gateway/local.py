@@ -131,7 +131,10 @@ async def serve_all(
     apps: Sequence[ASGIApp], *, ports: Sequence[int] | None = None
 ) -> AsyncIterator[list[LocalServer]]:
     """Run several apps at once (started and stopped together, which is quicker)."""
-    servers = [LocalServer(app, port=port) for app, port in zip(apps, ports or [0] * len(apps), strict=True)]
+    servers = [
+        LocalServer(app, port=port)
+        for app, port in zip(apps, ports or [0] * len(apps), strict=True)
+    ]
     try:
         await asyncio.gather(*(server.start() for server in servers))
         yield servers

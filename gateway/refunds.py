@@ -44,7 +44,9 @@ class Refunds:
         payment = await self._engine.find(acquirer, request.paymentRequestId, request.paymentId)
         amount = request.refundAmount.money()
         if amount.minor <= 0:
-            raise RequestRejected(ResultCode.PARAM_ILLEGAL, "refundAmount.value: must be above zero")
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL, "refundAmount.value: must be above zero"
+            )
         if amount.currency != payment.amount.currency:
             raise RequestRejected(
                 ResultCode.PARAM_ILLEGAL,

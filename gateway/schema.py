@@ -58,9 +58,7 @@ refunds = sa.Table(
     "refunds",
     metadata,
     sa.Column("refund_id", sa.String(64), primary_key=True),
-    sa.Column(
-        "payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False
-    ),
+    sa.Column("payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False),
     sa.Column("acquirer_id", sa.String(64), nullable=False),
     sa.Column("refund_request_id", sa.String(64), nullable=False),
     sa.Column("fingerprint", sa.String(64), nullable=False),
@@ -82,9 +80,7 @@ payment_events = sa.Table(
     "payment_events",
     metadata,
     sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False
-    ),
+    sa.Column("payment_id", sa.String(64), sa.ForeignKey("payments.payment_id"), nullable=False),
     sa.Column("refund_id", sa.String(64)),
     sa.Column("source", sa.String(16)),
     sa.Column("target", sa.String(16), nullable=False),

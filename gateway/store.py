@@ -446,7 +446,7 @@ def _payment_row(p: Payment) -> dict[str, Any]:
     }
 
 
-def _payment_from_row(row: Mapping[str, Any]) -> Payment:
+def _payment_from_row(row: Mapping[Any, Any]) -> Payment:
     merchant = row["merchant"]
     return Payment(
         payment_id=row["payment_id"],
@@ -498,7 +498,7 @@ def _refund_row(r: Refund) -> dict[str, Any]:
 
 
 def _refund_from_row(
-    row: Mapping[str, Any], currency: str, pay_to_currency: str, settlement_currency: str
+    row: Mapping[Any, Any], currency: str, pay_to_currency: str, settlement_currency: str
 ) -> Refund:
     return Refund(
         refund_id=row["refund_id"],

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from fx import Money, Quote, exponent, is_currency
+from fx import Money, Quote, is_currency
 from gateway.errors import RequestRejected
 from gateway.results import ResultCode
 
@@ -188,11 +188,6 @@ def quote_json(quote: Quote) -> dict[str, str]:
         "quoteExpiryTime": quote.expiry.isoformat(),
         "baseCurrency": quote.base,
     }
-
-
-def exponent_of(currency: str) -> int:
-    """Re-exported for the API's consult answer (the minor-unit digits of a currency)."""
-    return exponent(currency)
 
 
 def compact(document: dict[str, Any]) -> dict[str, Any]:

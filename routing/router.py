@@ -78,9 +78,7 @@ class Router:
             if named is None:
                 raise NoRoute(f"no wallet has the payment method type {method_type!r}")
             if by_code is not None and by_code is not named:
-                raise NoRoute(
-                    f"the payment code belongs to {by_code.name}, not to {named.name}"
-                )
+                raise NoRoute(f"the payment code belongs to {by_code.name}, not to {named.name}")
             return named
         if by_code is None:
             raise NoRoute("the payment code matches no wallet's code prefixes")

@@ -37,11 +37,14 @@ class CodeTable:
         for wallet in wallets:
             for prefix in wallet.code_prefixes:
                 if not prefix.isdigit():
-                    raise ValueError(f"wallet {wallet.psp_id}: code prefix {prefix!r} is not digits")
+                    raise ValueError(
+                        f"wallet {wallet.psp_id}: code prefix {prefix!r} is not digits"
+                    )
                 other = entries.get(prefix)
                 if other is not None and other is not wallet:
                     raise ValueError(
-                        f"code prefix {prefix!r} is claimed by both {other.psp_id} and {wallet.psp_id}"
+                        f"code prefix {prefix!r} is claimed by both "
+                        f"{other.psp_id} and {wallet.psp_id}"
                     )
                 entries[prefix] = wallet
         # Longest first, so "28161" wins over "2816".

@@ -59,7 +59,9 @@ class LocalHub:
         return {row["customer_id"]: row["balance"] for row in rows}
 
     async def raw(self, api: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        return await self.http.post(f"{self.url}/aps/api/v1/payments/{api}", content=body, headers=headers)
+        return await self.http.post(
+            f"{self.url}/aps/api/v1/payments/{api}", content=body, headers=headers
+        )
 
 
 @pytest.fixture
@@ -70,7 +72,9 @@ async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
         wallets = await stack.enter_async_context(
             serve_all([simulator_app(settings, route) for route in settings.routes])
         )
-        urls = {route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)}
+        urls = {
+            route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)
+        }
         settings = with_route_urls(settings, urls)
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))

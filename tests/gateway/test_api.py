@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.gateway.conftest import JOSE, KIM, MARIA, LocalHub, pay_body
+from tests.gateway.conftest import JOSE, MARIA, LocalHub, pay_body
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +62,9 @@ async def test_a_repeat_with_other_key_fields_is_inconsistent(hub: LocalHub) -> 
 
 async def test_request_ids_are_per_acquirer(hub: LocalHub) -> None:
     siam = await hub.siam.call("pay", pay_body("shared-id"))
-    tokyo = await hub.tokyo.call("pay", pay_body("shared-id", code=MARIA, currency="JPY", value="800"))
+    tokyo = await hub.tokyo.call(
+        "pay", pay_body("shared-id", code=MARIA, currency="JPY", value="800")
+    )
 
     assert siam["result"]["resultStatus"] == tokyo["result"]["resultStatus"] == "S"
     assert siam["paymentId"] != tokyo["paymentId"]
@@ -116,9 +118,7 @@ async def test_a_code_of_no_known_wallet_is_refused_and_nothing_is_sent(hub: Loc
 
 
 async def test_allowed_psp_regions_are_respected(hub: LocalHub) -> None:
-    answer = await hub.siam.call(
-        "pay", pay_body("pay-regions", allowedPspRegions=["PH", "MY"])
-    )
+    answer = await hub.siam.call("pay", pay_body("pay-regions", allowedPspRegions=["PH", "MY"]))
 
     assert answer["result"]["resultCode"] == "UNAVAILABLE_PAYMENT_METHOD"
     assert "allowedPspRegions" in answer["result"]["resultMessage"]

@@ -155,8 +155,10 @@ async def test_invalid_fields_are_param_illegal_naming_the_field(
     await _assert_not_persisted(hub, "rej-5")
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"", "{\"a\": \"\xff\"}".encode("latin-1")])
-async def test_a_body_that_is_not_a_json_object_is_param_illegal(hub: LocalHub, body: bytes) -> None:
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"", '{"a": "\xff"}'.encode("latin-1")])
+async def test_a_body_that_is_not_a_json_object_is_param_illegal(
+    hub: LocalHub, body: bytes
+) -> None:
     answer = await _send(hub, _raw(hub, body))
 
     assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
