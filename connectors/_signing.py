@@ -12,8 +12,8 @@ verifying.
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote_plus, unquote_plus
 
@@ -61,7 +61,9 @@ class SignatureHeader:
         return cls(parts["algorithm"], parts.get("keyVersion", "1"), parts["signature"])
 
     def format(self) -> str:
-        return f"algorithm={self.algorithm},keyVersion={self.key_version},signature={self.signature}"
+        return (
+            f"algorithm={self.algorithm},keyVersion={self.key_version},signature={self.signature}"
+        )
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,0 +1,184 @@
+"""A simulated Alipay+ wallet (MPP): a small Starlette app for the demo, the tests and chaos.
+
+It answers ``POST {path_prefix}/pay``, ``/inquiryPayment``, ``/cancelPayment`` and
+``/refund`` as a wallet would: it verifies the hub's signature (a bad one gets HTTP 200 with
+``F INVALID_SIGNATURE``, unsigned), keeps balances, deduplicates, keeps a ledger, and signs
+every other answer with the wallet's key under lowercase ``client-id``, ``response-time`` and
+``signature`` headers.
+
+Its own control API, which is **not** part of Alipay+ and is unsigned::
+
+    GET  /_sim/ledger    [{"kind", "payment_request_id", "refund_request_id",
+                           "customer_id", "amount", "currency", "time"}, ...]
+    GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
+    GET  /_sim/stats     {"pay_requests": n, "charges": n}
+    POST /_sim/faults    {"latency_seconds": 0.5}  -> the faults now in force
+
+Example::
+
+    app = create_simulator(SimulatedWallet(psp_id="KRWALLET", currency="KRW", ...))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    # or: uvicorn.run(app, host="127.0.0.1", port=8801)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors import RsaSigner, RsaVerifier, signed_content
+from connectors.alipayplus._sim_book import WalletBook
+from connectors.alipayplus._sim_json import BadRequest, encode, now, result
+
+__all__ = ["SimulatedAccount", "SimulatedWallet", "create_simulator"]
+
+_JSON = "application/json; charset=UTF-8"
+
+
+@dataclass
+class SimulatedAccount:
+    """One user of the simulated wallet; ``balance`` in minor units of the wallet currency."""
+
+    customer_id: str
+    payment_code: str = field(repr=False)  # a bearer credential while it is valid
+    balance: int
+    name: str
+
+
+@dataclass
+class SimulatedWallet:
+    """How to build a simulated wallet. ``private_key`` is the wallet's (PEM), used to sign
+    its answers; ``hub_public_key`` (PEM) checks the hub's requests; ``client_id`` is what
+    the wallet calls itself in its response headers; ``single_payment_limit`` is in minor
+    units of ``currency``."""
+
+    psp_id: str
+    currency: str
+    client_id: str
+    private_key: bytes = field(repr=False)
+    hub_public_key: bytes = field(repr=False)
+    accounts: list[SimulatedAccount]
+    single_payment_limit: int | None = None
+    latency_seconds: float = 0.0
+    path_prefix: str = "/aps/api/v1/payments"
+
+
+@dataclass
+class _Faults:
+    latency_seconds: float
+
+
+def create_simulator(wallet: SimulatedWallet) -> Starlette:
+    """A fresh wallet app; its state lives in the app, so two apps never share balances."""
+    signer = RsaSigner(wallet.private_key)
+    verifier = RsaVerifier(wallet.hub_public_key)
+    book = WalletBook(
+        psp_id=wallet.psp_id,
+        currency=wallet.currency,
+        accounts=wallet.accounts,
+        single_payment_limit=wallet.single_payment_limit,
+    )
+    faults = _Faults(latency_seconds=wallet.latency_seconds)
+    # WalletBook's methods never await, so today each runs whole; the lock keeps them
+    # atomic if a fault ever pauses one half-way.
+    lock = asyncio.Lock()
+
+    def from_hub(request: Request, raw: bytes) -> bool:
+        headers = request.headers
+        if not all(name in headers for name in ("signature", "client-id", "request-time")):
+            return False
+        content = signed_content(
+            "POST", request.url.path, headers["client-id"], headers["request-time"], raw
+        )
+        return verifier.verify(content, headers["signature"])
+
+    def signed(request: Request, body: dict[str, Any]) -> Response:
+        raw = encode(body)
+        response_time = now()
+        content = signed_content("POST", request.url.path, wallet.client_id, response_time, raw)
+        headers = {
+            "client-id": wallet.client_id,
+            "response-time": response_time,
+            "signature": signer.header(content),
+        }
+        return Response(raw, media_type=_JSON, headers=headers)
+
+    async def serve(
+        request: Request, operation: Callable[[Mapping[str, Any]], dict[str, Any]]
+    ) -> Response:
+        raw = await request.body()
+        if not from_hub(request, raw):
+            failure = result("F", "INVALID_SIGNATURE", "the request signature does not verify")
+            return Response(encode(failure), media_type=_JSON)
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            answer = result("F", "PARAM_ILLEGAL", "the body is not a JSON object")
+        else:
+            async with lock:
+                try:
+                    answer = operation(payload)
+                except BadRequest as exc:
+                    answer = result("F", "PARAM_ILLEGAL", str(exc))
+        if faults.latency_seconds > 0:
+            # After the books are written: a slow answer to a committed charge is the case
+            # a hub must survive (its timeout hides a payment that did happen).
+            await asyncio.sleep(faults.latency_seconds)
+        return signed(request, answer)
+
+    async def pay(request: Request) -> Response:
+        book.pay_requests += 1
+        return await serve(request, book.pay)
+
+    async def inquire(request: Request) -> Response:
+        return await serve(request, book.inquire)
+
+    async def cancel(request: Request) -> Response:
+        return await serve(request, book.cancel)
+
+    async def refund(request: Request) -> Response:
+        return await serve(request, book.refund)
+
+    async def ledger(request: Request) -> Response:
+        return JSONResponse([entry.to_json() for entry in book.ledger])
+
+    async def accounts(request: Request) -> Response:
+        return JSONResponse(book.accounts_json())
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse({"pay_requests": book.pay_requests, "charges": book.charges})
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            wanted = json.loads(await request.body())
+        except ValueError:
+            wanted = None
+        latency = wanted.get("latency_seconds") if isinstance(wanted, dict) else None
+        if isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0:
+            return JSONResponse({"error": "latency_seconds must be a number >= 0"}, 400)
+        faults.latency_seconds = float(latency)
+        return JSONResponse({"latency_seconds": faults.latency_seconds})
+
+    prefix = wallet.path_prefix
+    return Starlette(
+        routes=[
+            Route(f"{prefix}/pay", pay, methods=["POST"]),
+            Route(f"{prefix}/inquiryPayment", inquire, methods=["POST"]),
+            Route(f"{prefix}/cancelPayment", cancel, methods=["POST"]),
+            Route(f"{prefix}/refund", refund, methods=["POST"]),
+            Route("/_sim/ledger", ledger, methods=["GET"]),
+            Route("/_sim/accounts", accounts, methods=["GET"]),
+            Route("/_sim/stats", stats, methods=["GET"]),
+            Route("/_sim/faults", set_faults, methods=["POST"]),
+        ]
+    )
