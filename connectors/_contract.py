@@ -105,7 +105,11 @@ class Connector(Protocol):
         ...
 
     def parse_refund(self, request: RefundRequest, response: httpx.Response) -> RefundResult:
-        """Parse the answer to :meth:`build_refund`."""
+        """Parse the answer to :meth:`build_refund`.
+
+        There is no refund inquiry in the contract: a ``PENDING`` refund is resolved by
+        sending the same request (same ``refund_request_id``) again, which the wallet
+        must deduplicate."""
         ...
 
 

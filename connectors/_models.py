@@ -84,7 +84,7 @@ class PayRequest:
 
     wallet_request_id: str
     acquirer_id: str
-    payment_code: str
+    payment_code: str = field(repr=False)  # a bearer credential while it is valid
     payment_amount: Amount
     pay_to_amount: Amount
     quote: QuoteTerms | None
@@ -149,7 +149,6 @@ class PaymentResult:
     customer_id: str | None = None
     paid_at: datetime | None = None
     wallet_code: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def succeeded(

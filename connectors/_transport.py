@@ -24,7 +24,12 @@ async def exchange(
     """
     try:
         return await client.send(request)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+    except (
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+        httpx.UnsupportedProtocol,
+    ) as exc:
         # No byte of the request was written: the wallet cannot have seen it.
         raise WalletUnreachable(
             f"could not connect to {request.url.host}: {type(exc).__name__}", connector=connector

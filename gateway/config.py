@@ -65,6 +65,7 @@ class HubConfig(_Section):
     private_key: SecretStr
     key_version: str = "1"
     request_time_skew_seconds: int = Field(300, gt=0)
+    wallet_timeout_seconds: float = Field(10.0, gt=0)
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
 

@@ -56,10 +56,16 @@ class LocalLocks:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
-            try:
-                await asyncio.wait_for(lock.acquire(), timeout=wait)
-            except TimeoutError as exc:
-                raise LockBusy(key) from exc
+            if wait <= 0:
+                # wait_for with no time left gives up before acquire() has even run.
+                if lock.locked():
+                    raise LockBusy(key)
+                await lock.acquire()
+            else:
+                try:
+                    await asyncio.wait_for(lock.acquire(), timeout=wait)
+                except TimeoutError as exc:
+                    raise LockBusy(key) from exc
             try:
                 yield
             finally:

@@ -291,8 +291,12 @@ class PaymentEngine:
             )
         except connectors.ConnectorError:
             return current
-        if current.status is PaymentStatus.PENDING and result.outcome is connectors.Outcome.PENDING:
-            result = connectors.PaymentResult.pending("the wallet has not decided yet")
+        if result.outcome is connectors.Outcome.FAILED and result.code == "ORDER_NOT_EXIST":
+            # The wallet has not seen the pay (or not yet): close the request id there, so
+            # a late arrival cannot charge, and count the payment closed only once the
+            # wallet confirms the cancel.
+            closed = await self._cancel_at_wallet(current, route)
+            return closed.payment or current
         answer = await self._settle(current, result)
         return answer.payment or current
 
@@ -319,7 +323,10 @@ class PaymentEngine:
             return Answer.of(
                 ResultCode.ORDER_STATUS_INVALID, "the payment has refunds; it cannot be cancelled"
             )
-        route = self.router.route_named(payment.route)
+        return await self._cancel_at_wallet(payment, self.router.route_named(payment.route))
+
+    async def _cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
+        """Cancel at the wallet (reversing any charge) and record it once confirmed."""
         request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
         try:
             result = await self.call(

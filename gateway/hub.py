@@ -73,7 +73,7 @@ class Hub:
         )
         router, skipped = _build_router(settings)
         http = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0, connect=3.0),
+            timeout=httpx.Timeout(settings.hub.wallet_timeout_seconds, connect=3.0),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
         )
         engine = PaymentEngine(

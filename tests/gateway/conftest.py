@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from tests.conftest import Backend
 
 CONFIG = Path(__file__).parents[2] / "config" / "causeway.toml"
 
-KIM = "281002000000000013"  # KakaoPay, KRW 20,000 (2,000,000 minor... KRW has none: 2,000,000 won)
+KIM = "281002000000000013"  # KakaoPay, KRW 2,000,000 (the won has no minor unit)
 MARIA = "281001000000000017"  # GCash, PHP 50,000.00
 JOSE = "281001000000000025"  # GCash, PHP 1,500.00
 
@@ -64,9 +64,19 @@ class LocalHub:
         )
 
 
-@pytest.fixture
-async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
+@asynccontextmanager
+async def local_hub(
+    backend: Backend,
+    state_dir: Path,
+    *,
+    unreachable: frozenset[str] = frozenset(),
+    **hub_settings: object,
+) -> AsyncIterator[LocalHub]:
+    """Start simulators and a gateway; ``hub_settings`` override the ``[hub]`` section and
+    the ``unreachable`` routes point at a port where nothing listens."""
     settings = settings_for(backend, state_dir)
+    if hub_settings:
+        settings = settings.model_copy(update={"hub": settings.hub.model_copy(update=hub_settings)})
     keys = state_dir / "keys"
     async with AsyncExitStack() as stack:
         wallets = await stack.enter_async_context(
@@ -75,7 +85,10 @@ async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
         urls = {
             route.name: server.url for route, server in zip(settings.routes, wallets, strict=True)
         }
-        settings = with_route_urls(settings, urls)
+        # Port 9 (discard) on loopback: nothing listens, so a connection is refused.
+        settings = with_route_urls(
+            settings, {**urls, **{name: "http://127.0.0.1:9" for name in unreachable}}
+        )
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
@@ -87,6 +100,12 @@ async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
         yield LocalHub(
             settings, gateway.url, http, urls, client("SIAM_ACQ"), client("TOKYO_ACQ"), state_dir
         )
+
+
+@pytest.fixture
+async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
+    async with local_hub(backend, state_dir) as running:
+        yield running
 
 
 def pay_body(

@@ -69,6 +69,13 @@ async def test_a_lock_still_held_after_the_wait_raises(shared: Shared) -> None:
         pass  # released: free again
 
 
+async def test_a_free_lock_is_taken_without_waiting(shared: Shared) -> None:
+    async with shared.locks.hold("free", ttl=5, wait=0):
+        with pytest.raises(LockBusy):
+            async with shared.locks.hold("free", ttl=5, wait=0):
+                pass
+
+
 async def test_the_cache_expires(shared: Shared) -> None:
     await shared.cache.set("q", "value", ttl=0.05)
     assert await shared.cache.get("q") == "value"

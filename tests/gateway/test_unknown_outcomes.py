@@ -1,0 +1,80 @@
+"""A wallet that does not answer in time: the outcome is unknown, never guessed.
+
+The simulator's latency is applied after it has written its books, so a timeout here hides
+a charge that really happened; an inquiry must find it, and nothing may charge again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Backend
+from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
+    async with local_hub(backend, state_dir, wallet_timeout_seconds=0.3) as running:
+        yield running
+
+
+async def _latency(hub: LocalHub, route: str, seconds: float) -> None:
+    response = await hub.http.post(
+        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
+    )
+    assert response.status_code == 200
+
+
+async def test_a_timeout_is_unknown_and_an_inquiry_finds_the_charge(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    await _latency(hub, "kakaopay-aps", 1.0)
+
+    answer = await hub.siam.call("pay", pay_body("slow-1"))
+
+    assert answer["result"]["resultCode"] == "PAYMENT_IN_PROCESS"
+    assert answer["result"]["resultStatus"] == "U"
+    await _latency(hub, "kakaopay-aps", 0.0)
+    inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-1"})
+    assert inquiry["paymentStatus"] == "SUCCEEDED"
+    assert inquiry["paymentResult"]["resultCode"] == "SUCCESS"
+    replay = await hub.siam.call("pay", pay_body("slow-1"))
+    assert replay["result"]["resultCode"] == "SUCCESS"
+    assert await hub.stats("kakaopay-aps") == {"pay_requests": 1, "charges": 1}
+
+
+async def test_a_cancel_after_a_timeout_reverses_the_hidden_charge(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    before = await hub.accounts("kakaopay-aps")
+    await _latency(hub, "kakaopay-aps", 1.0)
+    await hub.siam.call("pay", pay_body("slow-2"))
+    await _latency(hub, "kakaopay-aps", 0.0)
+
+    cancelled = await hub.siam.call("cancelPayment", {"paymentRequestId": "slow-2"})
+
+    assert cancelled["result"]["resultStatus"] == "S"
+    assert await hub.accounts("kakaopay-aps") == before
+    inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-2"})
+    assert inquiry["paymentStatus"] == "CANCELLED"
+
+
+async def test_an_unreachable_wallet_fails_the_payment_without_charging(
+    backend: Backend, state_dir: Path
+) -> None:
+    async with local_hub(backend, state_dir, unreachable=frozenset({"gcash-aps"})) as hub:
+        answer = await hub.tokyo.call(
+            "pay", pay_body("dead-1", code=MARIA, currency="JPY", value="800")
+        )
+
+        assert answer["result"]["resultCode"] == "PROCESS_FAIL"
+        assert "could not be reached" in answer["result"]["resultMessage"]
+        inquiry = await hub.tokyo.call("inquiryPayment", {"paymentRequestId": "dead-1"})
+        assert inquiry["paymentStatus"] == "FAILED"
