@@ -7,6 +7,8 @@ anywhere) from one that may have reached the wallet (its outcome is unknown).
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from connectors._errors import WalletTimeout, WalletUnreachable
@@ -15,15 +17,26 @@ __all__ = ["exchange"]
 
 
 async def exchange(
-    client: httpx.AsyncClient, request: httpx.Request, *, connector: str
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    connector: str,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Send ``request`` and read the whole response, mapping transport failures.
 
     Raises :class:`WalletUnreachable` when no connection was made (the request never
-    left) and :class:`WalletTimeout` for anything after that point.
+    left) and :class:`WalletTimeout` for anything after that point, including the
+    ``deadline`` (seconds) for the whole exchange running out: httpx's own timeouts bound
+    each phase, not a response that trickles in.
     """
     try:
-        return await client.send(request)
+        async with asyncio.timeout(deadline):
+            return await client.send(request)
+    except TimeoutError as exc:
+        raise WalletTimeout(
+            f"no complete answer from {request.url.host} within {deadline} s", connector=connector
+        ) from exc
     except (
         httpx.ConnectError,
         httpx.ConnectTimeout,

@@ -64,7 +64,7 @@ async def _refund(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
 
 async def _consult(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
     request = wire.parse(wire.ConsultPaymentRequest, body)
-    return render.consult(hub.engine.consult(request))
+    return render.consult(await hub.engine.consult(request))
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -78,11 +78,11 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 def _parse_request_time(value: str) -> datetime | None:
     """Alipay+ clients send ISO 8601 (Python, docs) or epoch milliseconds (Java SDK)."""
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
     try:
+        if value.isascii() and value.isdigit():
+            return datetime.fromtimestamp(int(value) / 1000, UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
     return moment if moment.tzinfo else None
 

@@ -210,6 +210,17 @@ def load_settings(environment: Environment | None = None) -> Settings:
 
 
 def _check_references(settings: Settings) -> None:
+    hub = settings.hub
+    # A lock must outlive the longest wallet call made under it (a pay, then at most one
+    # cancel), or a second request could act on the same payment meanwhile.
+    if hub.lock_ttl_seconds <= 2 * hub.wallet_timeout_seconds + 5:
+        raise ConfigError(
+            "hub.lock_ttl_seconds must exceed twice hub.wallet_timeout_seconds plus 5 s"
+        )
+    if settings.server.workers > 1 and not settings.storage.redis_url:
+        raise ConfigError(
+            "server.workers > 1 needs storage.redis_url: in-process locks are per process"
+        )
     psp_ids = {wallet.psp_id for wallet in settings.wallets}
     for route in settings.routes:
         if route.wallet not in psp_ids:

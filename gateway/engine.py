@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any, TypeVar
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 import connectors
-from fx import Direction, Money
+from fx import Direction, FXError, Money
 from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
@@ -28,15 +31,21 @@ from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
-from routing import NoRoute, Route, Router, Wallet
+from routing import ConsultOption, NoRoute, Route, Router
 
-__all__ = ["Answer", "PaymentEngine", "fingerprint", "new_id"]
+__all__ = ["MAX_MINOR_UNITS", "Answer", "PaymentEngine", "fingerprint", "new_id", "payment_result"]
+
+log = logging.getLogger("causeway.engine")
 
 #: Alipay+ lets a payment be cancelled until 00:15 (UTC+8) on the day after it was made.
 _CANCEL_ZONE = timezone(timedelta(hours=8))
 _CANCEL_CUTOFF = time(0, 15)
+_PAYMENT_CODE = re.compile(r"[0-9]{10,64}")
 
 Result = TypeVar("Result")
+
+#: The largest amount the ledger holds, in minor units (a signed 64-bit column).
+MAX_MINOR_UNITS = 10**18 - 1
 
 
 def new_id(prefix: str) -> str:
@@ -76,6 +85,7 @@ class PaymentEngine:
         http: httpx.AsyncClient,
         lock_ttl: float,
         lock_wait: float,
+        call_deadline: float,
     ) -> None:
         self.store = store
         self.router = router
@@ -84,11 +94,16 @@ class PaymentEngine:
         self.http = http
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
+        self.call_deadline = call_deadline
 
-    def payment_lock(self, acquirer_id: str, payment_request_id: str) -> Any:
+    def payment_lock(
+        self, acquirer_id: str, payment_request_id: str, *, wait: float | None = None
+    ) -> AbstractAsyncContextManager[None]:
         """The lock every operation on one payment holds: pay, inquiry, cancel, refund."""
         return self.locks.hold(
-            f"payment:{acquirer_id}:{payment_request_id}", ttl=self.lock_ttl, wait=self.lock_wait
+            f"payment:{acquirer_id}:{payment_request_id}",
+            ttl=self.lock_ttl,
+            wait=self.lock_wait if wait is None else wait,
         )
 
     async def call(
@@ -99,7 +114,9 @@ class PaymentEngine:
         request: Any,
     ) -> Result:
         """Send one request through ``route``'s connector and parse its answer."""
-        response = await connectors.exchange(self.http, build(request), connector=route.name)
+        response = await connectors.exchange(
+            self.http, build(request), connector=route.name, deadline=self.call_deadline
+        )
         return parse(request, response)
 
     # -- pay ------------------------------------------------------------------------------
@@ -112,6 +129,10 @@ class PaymentEngine:
             "paymentMethodType": request.paymentMethod.paymentMethodType,
             "scenario": request.paymentFactor.inStorePaymentScenario,
             "settlementCurrency": _settlement_currency(acquirer, request.settlementStrategy),
+            "referenceOrderId": request.order.referenceOrderId,
+            "referenceMerchantId": request.order.merchant.referenceMerchantId,
+            # The code itself is a credential: only its digest goes into the fingerprint.
+            "paymentCode": hashlib.sha256(code.encode()).hexdigest(),
         }
         digest = fingerprint(key_fields)
         try:
@@ -125,6 +146,8 @@ class PaymentEngine:
                     payment, route = await self._open(acquirer, request, code, digest)
                 except NoRoute as exc:
                     return Answer.of(ResultCode.UNAVAILABLE_PAYMENT_METHOD, str(exc))
+                except FXError as exc:
+                    return Answer.of(ResultCode.CURRENCY_NOT_SUPPORT, str(exc))
                 return await self._charge(payment, route, code)
         except LockBusy:
             return Answer.of(ResultCode.PAYMENT_IN_PROCESS)
@@ -147,6 +170,12 @@ class PaymentEngine:
         settlement_quote = await self.quotes.quote(
             amount.currency, settlement_currency, Direction.PAY_OUT
         )
+        pay_to_amount = payment_quote.convert(amount)
+        settlement_amount = settlement_quote.convert(amount)
+        if max(pay_to_amount.minor, settlement_amount.minor) > MAX_MINOR_UNITS:
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL, "paymentAmount.value: too large once converted"
+            )
         now = datetime.now(UTC)
         payment_id = new_id("P")
         merchant = request.order.merchant
@@ -164,8 +193,8 @@ class PaymentEngine:
             wallet_request_id=payment_id,
             payment_code_masked=mask_code(code),
             amount=amount,
-            pay_to_amount=payment_quote.convert(amount),
-            settlement_amount=settlement_quote.convert(amount),
+            pay_to_amount=pay_to_amount,
+            settlement_amount=settlement_amount,
             payment_quote=payment_quote,
             settlement_quote=settlement_quote,
             merchant=MerchantInfo(
@@ -237,12 +266,26 @@ class PaymentEngine:
         if target is payment.status:
             return _answer(payment)
         update = PaymentUpdate(code, message, result.wallet_payment_id, result.customer_id)
-        try:
-            stored = await self.store.transition_payment(payment, target, update)
-        except ConcurrentUpdate:
-            fresh = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
-            return _answer(fresh or payment)
-        return _answer(stored)
+        current = payment
+        while True:
+            try:
+                return _answer(await self.store.transition_payment(current, target, update))
+            except ConcurrentUpdate:
+                fresh = await self.store.find_payment(
+                    payment.acquirer_id, payment.payment_request_id
+                )
+                assert fresh is not None  # payments are never deleted
+            if fresh.status.is_final or fresh.status is target:
+                # Someone recorded a final outcome first; theirs stands. A late success
+                # against a closed payment is left to the wallet's reversal of the cancel.
+                log.warning(
+                    "payment %s: wallet said %s after it became %s",
+                    payment.payment_id,
+                    target,
+                    fresh.status,
+                )
+                return _answer(fresh)
+            current = fresh
 
     # -- inquire --------------------------------------------------------------------------
 
@@ -251,6 +294,10 @@ class PaymentEngine:
     ) -> Payment:
         if request_id:
             payment = await self.store.find_payment(acquirer.client_id, request_id)
+            if payment is not None and payment_id and payment.payment_id != payment_id:
+                raise RequestRejected(
+                    ResultCode.PARAM_ILLEGAL, "paymentId and paymentRequestId name other payments"
+                )
         elif payment_id:
             payment = await self.store.get_payment(acquirer.client_id, payment_id)
         else:
@@ -269,11 +316,7 @@ class PaymentEngine:
         if payment.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
             return payment
         try:
-            async with self.locks.hold(
-                f"payment:{payment.acquirer_id}:{payment.payment_request_id}",
-                ttl=self.lock_ttl,
-                wait=0,
-            ):
+            async with self.payment_lock(payment.acquirer_id, payment.payment_request_id, wait=0):
                 return await self.resolve(payment)
         except LockBusy:
             return payment  # a pay or an inquiry is talking to the wallet right now
@@ -306,7 +349,9 @@ class PaymentEngine:
         payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
         if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
             return Answer(ResultCode.SUCCESS, "Success.", payment)
-        if datetime.now(UTC) > _cancel_deadline(payment.created_at):
+        if payment.status is PaymentStatus.SUCCEEDED and datetime.now(UTC) > _cancel_deadline(
+            payment.created_at
+        ):
             return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED)
         try:
             async with self.payment_lock(payment.acquirer_id, payment.payment_request_id):
@@ -349,11 +394,24 @@ class PaymentEngine:
 
     # -- consult --------------------------------------------------------------------------
 
-    def consult(self, request: wire.ConsultPaymentRequest) -> list[tuple[Wallet, bool, str | None]]:
-        options = self.router.consult(
+    async def consult(self, request: wire.ConsultPaymentRequest) -> list[ConsultOption]:
+        """Every wallet, and whether it can take a payment of this currency and region."""
+        currency = request.paymentAmount.currency
+        options = []
+        for option in self.router.consult(
             allowed_regions=request.allowedPspRegions, user_region=request.userRegion
-        )
-        return [(o.wallet, o.enabled, o.disable_reason) for o in options]
+        ):
+            if option.enabled and not await self._quotable(currency, option.wallet.currency):
+                option = ConsultOption(option.wallet, False, "CURRENCY_NOT_SUPPORT")
+            options.append(option)
+        return options
+
+    async def _quotable(self, base: str, quote: str) -> bool:
+        try:
+            await self.quotes.quote(base, quote, Direction.COLLECT)
+        except FXError:
+            return False
+        return True
 
 
 def _check_pay(request: wire.PayRequest) -> str:
@@ -366,12 +424,16 @@ def _check_pay(request: wire.PayRequest) -> str:
             "this gateway takes user-presented codes (PaymentCode)",
         )
     code = request.paymentMethod.paymentMethodId
-    if not code or not code.isdigit():
+    if not code or not _PAYMENT_CODE.fullmatch(code):
         raise RequestRejected(
             ResultCode.PARAM_ILLEGAL,
-            "paymentMethod.paymentMethodId: the payment code is required, as digits",
+            "paymentMethod.paymentMethodId: the payment code is required, as 10 to 64 digits",
         )
     amount, order_amount = request.paymentAmount, request.order.orderAmount
+    if int(amount.value) > int(order_amount.value):
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL, "paymentAmount.value: must not exceed order.orderAmount"
+        )
     if int(amount.value) <= 0:
         raise RequestRejected(ResultCode.PARAM_ILLEGAL, "paymentAmount.value: must be above zero")
     if order_amount.currency != amount.currency:
@@ -400,13 +462,21 @@ def _replay(payment: Payment, digest: str) -> Answer:
 
 def _answer(payment: Payment) -> Answer:
     """The pay answer a payment's record stands for."""
-    if payment.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
-        return Answer(ResultCode.PAYMENT_IN_PROCESS, ResultCode.PAYMENT_IN_PROCESS.message, payment)
-    if payment.status is PaymentStatus.CANCELLED and payment.wallet_payment_id is None:
-        return Answer(ResultCode.ORDER_IS_CLOSED, ResultCode.ORDER_IS_CLOSED.message, payment)
-    if payment.status is PaymentStatus.CANCELLED:
-        return Answer(ResultCode.SUCCESS, "Success.", payment)
-    return Answer(payment.result_code, payment.result_message, payment)
+    code, message = payment_result(payment)
+    return Answer(code, message, payment)
+
+
+def payment_result(payment: Payment) -> tuple[ResultCode, str]:
+    """The result a payment's state stands for, as pay replays and inquiries report it."""
+    match payment.status:
+        case PaymentStatus.SUCCEEDED:
+            return ResultCode.SUCCESS, "Success."
+        case PaymentStatus.FAILED:
+            return payment.result_code, payment.result_message
+        case PaymentStatus.CANCELLED:
+            return ResultCode.ORDER_IS_CLOSED, "The payment was cancelled."
+        case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
+            return ResultCode.PAYMENT_IN_PROCESS, ResultCode.PAYMENT_IN_PROCESS.message
 
 
 def _cancel_deadline(created_at: datetime) -> datetime:

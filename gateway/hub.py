@@ -84,6 +84,7 @@ class Hub:
             http=http,
             lock_ttl=settings.hub.lock_ttl_seconds,
             lock_wait=settings.hub.lock_wait_seconds,
+            call_deadline=settings.hub.wallet_timeout_seconds,
         )
         try:
             signer = RsaSigner(

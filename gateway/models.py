@@ -13,10 +13,8 @@ __all__ = ["MerchantInfo", "Payment", "Refund", "mask_code"]
 
 
 def mask_code(code: str) -> str:
-    """A payment code as it may appear in storage, logs and answers: ``2810••••••••3344``."""
-    if len(code) <= 8:
-        return "•" * len(code)
-    return f"{code[:4]}{'•' * (len(code) - 8)}{code[-4:]}"
+    """A payment code as it may appear in storage, logs and answers: ``••••••••••••••3344``."""
+    return "•" * max(len(code) - 4, 4) + code[-4:] if len(code) > 8 else "•" * len(code)
 
 
 @dataclass(frozen=True, slots=True)

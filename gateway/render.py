@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.engine import Answer
+from gateway.engine import Answer, payment_result
 from gateway.models import Payment
 from gateway.refunds import RefundAnswer
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.wire import amount_json, compact, quote_json, result_json
-from routing import Router, Wallet
+from routing import ConsultOption, Router
 
 __all__ = ["cancel", "consult", "inquiry", "pay", "refund"]
 
 
 def _payment_fields(payment: Payment, router: Router) -> dict[str, Any]:
     wallet = router.wallet(payment.wallet)
-    paid = payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELLED)
+    paid = payment.status is PaymentStatus.SUCCEEDED
     return compact(
         {
             "acquirerId": payment.acquirer_id,
@@ -48,22 +48,10 @@ def pay(answer: Answer, router: Router) -> dict[str, Any]:
     return document
 
 
-def _payment_result(payment: Payment) -> dict[str, str]:
-    match payment.status:
-        case PaymentStatus.SUCCEEDED:
-            return result_json(ResultCode.SUCCESS)
-        case PaymentStatus.FAILED:
-            return result_json(payment.result_code, payment.result_message)
-        case PaymentStatus.CANCELLED:
-            return result_json(ResultCode.ORDER_IS_CLOSED, "The payment was cancelled.")
-        case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
-            return result_json(ResultCode.PAYMENT_IN_PROCESS)
-
-
 def inquiry(payment: Payment, router: Router) -> dict[str, Any]:
     return {
         "result": result_json(ResultCode.SUCCESS),
-        "paymentResult": _payment_result(payment),
+        "paymentResult": result_json(*payment_result(payment)),
         "paymentStatus": payment.status.value,
         **_payment_fields(payment, router),
         "refundedAmount": amount_json(payment.refunded),
@@ -107,21 +95,21 @@ def refund(answer: RefundAnswer, router: Router) -> dict[str, Any]:
     return document
 
 
-def consult(options: list[tuple[Wallet, bool, str | None]]) -> dict[str, Any]:
+def consult(options: list[ConsultOption]) -> dict[str, Any]:
     return {
         "result": result_json(ResultCode.SUCCESS),
         "paymentOptions": [
             compact(
                 {
-                    "paymentMethodType": wallet.psp_id,
+                    "paymentMethodType": option.wallet.psp_id,
                     "paymentMethodCategory": "WALLET",
-                    "walletName": wallet.name,
-                    "walletRegion": wallet.region,
-                    "walletCurrency": wallet.currency,
-                    "enabled": "true" if enabled else "false",
-                    "disableReason": reason,
+                    "walletName": option.wallet.name,
+                    "walletRegion": option.wallet.region,
+                    "walletCurrency": option.wallet.currency,
+                    "enabled": "true" if option.enabled else "false",
+                    "disableReason": option.disable_reason,
                 }
             )
-            for wallet, enabled, reason in options
+            for option in options
         ],
     }

@@ -72,5 +72,23 @@ class ResultCode(enum.Enum):
             member = cls[code]
         except KeyError:
             return cls.PROCESS_FAIL
-        # A wallet's decline is a final failure whatever it calls it.
-        return member if member.status is ResultStatus.FAILURE else cls.PROCESS_FAIL
+        # A wallet's decline is a final failure whatever it calls it, and a complaint about
+        # the parameters *we* sent is ours, not the merchant's.
+        if member.status is not ResultStatus.FAILURE or member in _NOT_FROM_WALLETS:
+            return cls.PROCESS_FAIL
+        return member
+
+
+_NOT_FROM_WALLETS = frozenset(
+    {
+        ResultCode.PARAM_ILLEGAL,
+        ResultCode.INVALID_API,
+        ResultCode.METHOD_NOT_SUPPORTED,
+        ResultCode.MEDIA_TYPE_NOT_ACCEPTABLE,
+        ResultCode.INVALID_CLIENT,
+        ResultCode.INVALID_SIGNATURE,
+        ResultCode.REQUEST_TIME_EXCEED,
+        ResultCode.ACCESS_DENIED,
+        ResultCode.REPEAT_REQ_INCONSISTENT,
+    }
+)

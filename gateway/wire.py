@@ -25,12 +25,13 @@ __all__ = [
     "PayRequest",
     "RefundRequest",
     "amount_json",
+    "compact",
     "parse",
     "quote_json",
     "result_json",
 ]
 
-_DIGITS = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def _currency(value: str) -> str:
@@ -41,13 +42,16 @@ def _currency(value: str) -> str:
 
 def _minor_units(value: str) -> str:
     if not _DIGITS.fullmatch(value):
-        raise ValueError("must be a non-negative integer in minor units, as a string")
+        raise ValueError(
+            "must be a non-negative integer in minor units, as a string without leading zeros"
+        )
     return value
 
 
 Currency = Annotated[StrictStr, AfterValidator(_currency)]
 MinorUnits = Annotated[StrictStr, AfterValidator(_minor_units)]
 Id64 = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Region = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
 
 
 class _Model(BaseModel):
@@ -63,7 +67,7 @@ class WireAmount(_Model):
 
 
 class Address(_Model):
-    region: Annotated[StrictStr, Field(min_length=2, max_length=2)] | None = None
+    region: Region | None = None
 
 
 class Store(_Model):
@@ -112,8 +116,8 @@ class PayRequest(_Model):
     settlementStrategy: SettlementStrategy | None = None
     paymentExpiryTime: StrictStr | None = None
     paymentNotifyUrl: StrictStr | None = None
-    allowedPspRegions: list[Annotated[StrictStr, Field(min_length=2, max_length=2)]] | None = None
-    userRegion: StrictStr | None = None
+    allowedPspRegions: list[Region] | None = None
+    userRegion: Region | None = None
 
 
 class InquiryPaymentRequest(_Model):
@@ -138,8 +142,8 @@ class ConsultPaymentRequest(_Model):
     paymentAmount: WireAmount
     paymentFactor: PaymentFactor | None = None
     settlementStrategy: SettlementStrategy | None = None
-    allowedPspRegions: list[StrictStr] | None = None
-    userRegion: StrictStr | None = None
+    allowedPspRegions: list[Region] | None = None
+    userRegion: Region | None = None
 
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -261,3 +261,35 @@ async def test_consult_lists_the_wallets_that_can_pay(hub: LocalHub) -> None:
     assert options["GCASH"]["enabled"] == "true"
     assert options["DANA"]["enabled"] == "false"
     assert options["DANA"]["disableReason"] == "REGION_NOT_ALLOWED"
+
+
+async def test_consult_disables_wallets_for_a_currency_without_rates(hub: LocalHub) -> None:
+    answer = await hub.siam.call(
+        "consultPayment", {"paymentAmount": {"currency": "CHF", "value": "0"}}
+    )
+
+    reasons = {o["disableReason"] for o in answer["paymentOptions"]}
+    assert reasons == {"CURRENCY_NOT_SUPPORT"}
+
+
+async def test_a_payment_in_a_currency_without_rates_is_refused_unsent(hub: LocalHub) -> None:
+    answer = await hub.siam.call("pay", pay_body("pay-chf", currency="CHF", value="5000"))
+
+    assert answer["result"]["resultCode"] == "CURRENCY_NOT_SUPPORT"
+    assert "CHF" in answer["result"]["resultMessage"]
+    assert (await hub.stats("kakaopay-aps"))["pay_requests"] == 0
+
+
+async def test_the_acquirer_may_settle_in_another_currency(hub: LocalHub) -> None:
+    answer = await hub.siam.call(
+        "pay", pay_body("pay-usd", settlementStrategy={"settlementCurrency": "USD"})
+    )
+
+    quote = answer["settlementQuote"]
+    assert quote["quoteCurrencyPair"] == "THB/USD"
+    assert answer["settlementAmount"]["currency"] == "USD"
+    # The hub pays out USD below mid (its spread), rounded half up to the cent.
+    expected = (Decimal("1250.00") * Decimal(quote["quotePrice"])).quantize(Decimal("0.01"))
+    assert Decimal(answer["settlementAmount"]["value"]) / 100 == expected
+    again = await hub.siam.call("pay", pay_body("pay-usd"))
+    assert again["result"]["resultCode"] == "REPEAT_REQ_INCONSISTENT"  # settlement is a key field
