@@ -41,12 +41,20 @@ class Refunds:
         self._engine = engine
 
     async def refund(self, acquirer: AcquirerConfig, request: wire.RefundRequest) -> RefundAnswer:
-        payment = await self._engine.find(acquirer, request.paymentRequestId, request.paymentId)
         amount = request.refundAmount.money()
         if amount.minor <= 0:
             raise RequestRejected(
                 ResultCode.PARAM_ILLEGAL, "refundAmount.value: must be above zero"
             )
+        store = self._engine.store
+        existing = await store.find_refund(acquirer.client_id, request.refundRequestId)
+        try:
+            payment = await self._engine.find(acquirer, request.paymentRequestId, request.paymentId)
+        except RequestRejected:
+            if existing is None:
+                raise
+            # The refund id is taken, by a refund of a payment this request does not name.
+            return _inconsistent()
         if amount.currency != payment.amount.currency:
             raise RequestRejected(
                 ResultCode.PARAM_ILLEGAL,
@@ -72,12 +80,10 @@ class Refunds:
         existing = await store.find_refund(acquirer.client_id, request.refundRequestId)
         if existing is not None:
             if existing.fingerprint != digest:
-                return RefundAnswer(
-                    ResultCode.REPEAT_REQ_INCONSISTENT, ResultCode.REPEAT_REQ_INCONSISTENT.message
-                )
+                return _inconsistent()
             if existing.status.is_final:
                 return _answer(existing, stale)
-            return await self._send(existing, stale)
+            return await self._send(existing, stale, first=False)
         payment = await store.find_payment(stale.acquirer_id, stale.payment_request_id)
         assert payment is not None  # payments are never deleted
         if payment.status is not PaymentStatus.SUCCEEDED:
@@ -86,6 +92,15 @@ class Refunds:
                 f"only a succeeded payment can be refunded; this one is {payment.status}",
             )
         amount = request.refundAmount.money()
+        refund_from = payment.payment_quote.convert(amount)
+        remaining = payment.amount - payment.refunded
+        if refund_from.is_zero() and amount != remaining:
+            # Only the last refund may round to nothing in the wallet's currency: it takes
+            # whatever remains there.
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL,
+                f"refundAmount.value: too small to refund in {refund_from.currency}",
+            )
         refund = Refund(
             refund_id=new_id("R"),
             payment_id=payment.payment_id,
@@ -96,7 +111,7 @@ class Refunds:
             result_code=ResultCode.PAYMENT_IN_PROCESS,
             result_message="The refund is being processed.",
             amount=amount,
-            refund_from_amount=payment.payment_quote.convert(amount),
+            refund_from_amount=refund_from,
             settlement_amount=payment.settlement_quote.convert(amount),
             reason=request.refundReason,
             wallet_refund_id=None,
@@ -112,11 +127,19 @@ class Refunds:
                 f"refundAmount: at most {left.minor} {left.currency} (minor units) is left",
             )
         except DuplicateRequest:
-            return RefundAnswer(ResultCode.UNKNOWN_EXCEPTION, "the refund is in progress")
-        return await self._send(refund, payment)
+            # Another instance stored this refund id after our lock expired: answer from it.
+            stored = await store.find_refund(acquirer.client_id, request.refundRequestId)
+            if stored is None or stored.fingerprint != digest:
+                return _inconsistent()
+            return _answer(stored, payment)
+        return await self._send(refund, payment, first=True)
 
-    async def _send(self, refund: Refund, payment: Payment) -> RefundAnswer:
-        """Send (or send again: the wallet deduplicates) the refund and record the answer."""
+    async def _send(self, refund: Refund, payment: Payment, *, first: bool) -> RefundAnswer:
+        """Send (or send again: the wallet deduplicates) the refund and record the answer.
+
+        Only a ``first`` send that never left may fail the refund: a later one failing to
+        connect says nothing of an earlier send the wallet may have carried out.
+        """
         route = self._engine.router.route_named(payment.route)
         q = payment.payment_quote
         request = connectors.RefundRequest(
@@ -136,9 +159,13 @@ class Refunds:
             result = await self._engine.call(
                 route, connector.build_refund, connector.parse_refund, request
             )
-        except connectors.WalletUnreachable:
-            result = connectors.RefundResult.declined(
-                "PROCESS_FAIL", "the wallet could not be reached; nothing was refunded"
+        except connectors.WalletUnreachable as exc:
+            result = (
+                connectors.RefundResult.declined(
+                    "PROCESS_FAIL", "the wallet could not be reached; nothing was refunded"
+                )
+                if first
+                else connectors.RefundResult.pending(str(exc))
             )
         except connectors.ConnectorError as exc:
             result = connectors.RefundResult.pending(str(exc))
@@ -163,6 +190,11 @@ class Refunds:
             )
             stored = fresh or refund
         return _answer(stored, payment)
+
+
+def _inconsistent() -> RefundAnswer:
+    code = ResultCode.REPEAT_REQ_INCONSISTENT
+    return RefundAnswer(code, code.message)
 
 
 def _answer(refund: Refund, payment: Payment) -> RefundAnswer:

@@ -60,6 +60,16 @@ async def test_a_repeat_with_other_key_fields_is_inconsistent(hub: LocalHub) -> 
     assert (await hub.stats("kakaopay-aps"))["charges"] == 1
 
 
+async def test_the_order_and_merchant_are_key_fields(hub: LocalHub) -> None:
+    await hub.siam.call("pay", pay_body("pay-3b"))
+    other_order = pay_body("pay-3b")
+    other_order["order"]["referenceOrderId"] = "ANOTHER-ORDER"
+
+    answer = await hub.siam.call("pay", other_order)
+
+    assert answer["result"]["resultCode"] == "REPEAT_REQ_INCONSISTENT"
+
+
 async def test_request_ids_are_per_acquirer(hub: LocalHub) -> None:
     siam = await hub.siam.call("pay", pay_body("shared-id"))
     tokyo = await hub.tokyo.call(
@@ -161,6 +171,8 @@ async def test_cancel_reverses_the_charge_and_closes_the_payment(hub: LocalHub) 
     inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "pay-cancel"})
     assert inquiry["paymentStatus"] == "CANCELLED"
     assert inquiry["paymentResult"]["resultCode"] == "ORDER_IS_CLOSED"
+    replay = await hub.siam.call("pay", pay_body("pay-cancel"))
+    assert replay["result"]["resultCode"] == "ORDER_IS_CLOSED"  # a cancel wins, replays too
     refund = await hub.siam.call(
         "refund",
         {
@@ -293,3 +305,15 @@ async def test_the_acquirer_may_settle_in_another_currency(hub: LocalHub) -> Non
     assert Decimal(answer["settlementAmount"]["value"]) / 100 == expected
     again = await hub.siam.call("pay", pay_body("pay-usd"))
     assert again["result"]["resultCode"] == "REPEAT_REQ_INCONSISTENT"  # settlement is a key field
+
+
+async def test_a_refund_too_small_for_the_wallets_currency_is_refused(hub: LocalHub) -> None:
+    # THB 0.03 is KRW 1; THB 0.01 would be KRW 0: nothing the wallet could give back.
+    await hub.siam.call("pay", pay_body("pay-tiny", value="3"))
+
+    answer = await hub.siam.call("refund", _refund("pay-tiny", "r-tiny", "1"))
+    whole = await hub.siam.call("refund", _refund("pay-tiny", "r-whole", "3"))
+
+    assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
+    assert "too small to refund in KRW" in answer["result"]["resultMessage"]
+    assert whole["result"]["resultStatus"] == "S"

@@ -85,6 +85,16 @@ async def test_a_body_changed_after_signing_is_refused(hub: LocalHub) -> None:
     await _assert_not_persisted(hub, "rej-3")
 
 
+@pytest.mark.parametrize("moment", ["99999999999999999999", "yesterday", "2026-11-21T08:00:00"])
+async def test_an_unreadable_request_time_is_refused(hub: LocalHub, moment: str) -> None:
+    request = _raw(hub, json.dumps(pay_body("rej-7")).encode(), request_time=moment)
+
+    answer = await _send(hub, request)
+
+    assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
+    assert "Request-Time" in answer["result"]["resultMessage"]
+
+
 async def test_a_stale_request_time_is_refused(hub: LocalHub) -> None:
     # The client signs whatever Request-Time it sends; an old one is refused even when
     # the signature is good.
@@ -120,6 +130,10 @@ _DELETE = object()
         (["paymentAmount", "value"], "-5", "paymentAmount.value"),
         (["paymentAmount", "value"], "12.50", "paymentAmount.value"),
         (["paymentAmount", "value"], "0", "paymentAmount.value"),
+        (["paymentAmount", "value"], "0125000", "paymentAmount.value"),
+        (["paymentAmount", "value"], "10000000000000000000", "paymentAmount.value"),
+        (["paymentMethod", "paymentMethodId"], "٢٨١٠٠٢٠٠٠٠٠٠٠٠٠٠٠١٣", "paymentMethodId"),
+        (["allowedPspRegions"], ["kr"], "allowedPspRegions.0"),
         (["paymentAmount", "currency"], "XYZ", "paymentAmount.currency"),
         (["paymentAmount", "currency"], "thb", "paymentAmount.currency"),
         (["paymentRequestId"], _DELETE, "paymentRequestId"),
@@ -134,6 +148,10 @@ _DELETE = object()
         "negative",
         "fractional",
         "zero",
+        "leading-zero",
+        "beyond-64-bits",
+        "non-ascii-digits",
+        "lowercase-region",
         "unknown-currency",
         "lowercase-currency",
         "missing-id",

@@ -66,6 +66,28 @@ async def test_a_cancel_after_a_timeout_reverses_the_hidden_charge(
     assert inquiry["paymentStatus"] == "CANCELLED"
 
 
+async def test_a_refund_whose_answer_was_lost_is_sent_again_and_paid_once(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    await hub.siam.call("pay", pay_body("slow-3"))
+    refund = {
+        "paymentRequestId": "slow-3",
+        "refundRequestId": "slow-3-r1",
+        "refundAmount": {"currency": "THB", "value": "5000"},
+    }
+    await _latency(hub, "kakaopay-aps", 1.0)
+
+    lost = await hub.siam.call("refund", refund)
+    await _latency(hub, "kakaopay-aps", 0.0)
+    retried = await hub.siam.call("refund", refund)
+
+    assert lost["result"]["resultStatus"] == "U"
+    assert retried["result"]["resultStatus"] == "S"
+    ledger = (await hub.http.get(hub.wallets["kakaopay-aps"] + "/_sim/ledger")).json()
+    assert [e["kind"] for e in ledger].count("refund") == 1
+
+
 async def test_an_unreachable_wallet_fails_the_payment_without_charging(
     backend: Backend, state_dir: Path
 ) -> None:
