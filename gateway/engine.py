@@ -142,6 +142,10 @@ class PaymentEngine:
                 )
                 if existing is not None:
                     return _replay(existing, digest)
+                if await self.store.is_closed(acquirer.client_id, request.paymentRequestId):
+                    return Answer.of(
+                        ResultCode.ORDER_IS_CLOSED, "the payment was cancelled before it arrived"
+                    )
                 try:
                     payment, route = await self._open(acquirer, request, code, digest)
                 except NoRoute as exc:
@@ -346,7 +350,12 @@ class PaymentEngine:
     # -- cancel ---------------------------------------------------------------------------
 
     async def cancel(self, acquirer: AcquirerConfig, request: wire.CancelPaymentRequest) -> Answer:
-        payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
+        try:
+            payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
+        except RequestRejected as exc:
+            if exc.code is not ResultCode.ORDER_NOT_EXIST or not request.paymentRequestId:
+                raise
+            return await self._close_unseen(acquirer, request.paymentRequestId)
         if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
             return Answer(ResultCode.SUCCESS, "Success.", payment)
         if payment.status is PaymentStatus.SUCCEEDED and datetime.now(UTC) > _cancel_deadline(
@@ -358,6 +367,23 @@ class PaymentEngine:
                 return await self._cancel_locked(payment)
         except LockBusy:
             return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+
+    async def _close_unseen(self, acquirer: AcquirerConfig, payment_request_id: str) -> Answer:
+        """Cancel a payment we have not seen (its pay may still be on its way to us).
+
+        The request id is closed for good, so a pay arriving later is refused: a cancel
+        wins, whichever reaches the gateway first.
+        """
+        try:
+            async with self.payment_lock(acquirer.client_id, payment_request_id):
+                arrived = await self.store.find_payment(acquirer.client_id, payment_request_id)
+                if arrived is not None:
+                    # The pay arrived while we waited for the lock: cancel it as usual.
+                    return await self._cancel_locked(arrived)
+                await self.store.close_request(acquirer.client_id, payment_request_id)
+        except LockBusy:
+            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+        return Answer.of(ResultCode.SUCCESS, "Success.")
 
     async def _cancel_locked(self, stale: Payment) -> Answer:
         payment = await self.store.find_payment(stale.acquirer_id, stale.payment_request_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "payment_events", "payments", "refunds"]
+__all__ = ["closed_requests", "metadata", "payment_events", "payments", "refunds"]
 
 metadata = sa.MetaData()
 
@@ -87,4 +87,13 @@ payment_events = sa.Table(
     sa.Column("result_code", sa.String(64), nullable=False),
     sa.Column("at", _TS, nullable=False),
     sa.Index("ix_payment_events_payment", "payment_id"),
+)
+
+# Payment request ids cancelled before any pay with them arrived: a later pay is refused.
+closed_requests = sa.Table(
+    "closed_requests",
+    metadata,
+    sa.Column("acquirer_id", sa.String(64), primary_key=True),
+    sa.Column("payment_request_id", sa.String(64), primary_key=True),
+    sa.Column("closed_at", _TS, nullable=False),
 )

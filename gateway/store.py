@@ -25,7 +25,7 @@ from fx import Money, quote_from_dict, quote_to_dict
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
 from gateway.models import MerchantInfo, Payment, Refund
 from gateway.results import ResultCode
-from gateway.schema import payment_events, payments, refunds
+from gateway.schema import closed_requests, payment_events, payments, refunds
 from gateway.states import (
     PaymentStatus,
     RefundStatus,
@@ -130,6 +130,28 @@ class Store:
                 await _record_event(connection, payment.payment_id, None, payment.status, payment)
         except IntegrityError as exc:
             raise DuplicateRequest(payment.payment_request_id) from exc
+
+    async def close_request(self, acquirer_id: str, payment_request_id: str) -> None:
+        """Record that a pay with this request id must never be taken (idempotent)."""
+        try:
+            async with self._transaction() as connection:
+                await connection.execute(
+                    closed_requests.insert().values(
+                        acquirer_id=acquirer_id,
+                        payment_request_id=payment_request_id,
+                        closed_at=_now(),
+                    )
+                )
+        except IntegrityError:
+            pass  # closed already
+
+    async def is_closed(self, acquirer_id: str, payment_request_id: str) -> bool:
+        query = sa.select(closed_requests.c.closed_at).where(
+            closed_requests.c.acquirer_id == acquirer_id,
+            closed_requests.c.payment_request_id == payment_request_id,
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            return (await connection.execute(query)).first() is not None
 
     async def find_payment(self, acquirer_id: str, payment_request_id: str) -> Payment | None:
         query = payments.select().where(

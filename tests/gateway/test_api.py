@@ -184,9 +184,15 @@ async def test_cancel_reverses_the_charge_and_closes_the_payment(hub: LocalHub) 
     assert refund["result"]["resultCode"] == "ORDER_STATUS_INVALID"
 
 
-async def test_cancel_of_an_unknown_payment_says_so(hub: LocalHub) -> None:
-    answer = await hub.siam.call("cancelPayment", {"paymentRequestId": "never-sent"})
-    assert answer["result"]["resultCode"] == "ORDER_NOT_EXIST"
+async def test_a_cancel_that_overtakes_its_pay_wins(hub: LocalHub) -> None:
+    cancelled = await hub.siam.call("cancelPayment", {"paymentRequestId": "late-pay"})
+    late = await hub.siam.call("pay", pay_body("late-pay"))
+
+    assert cancelled["result"]["resultStatus"] == "S"
+    assert late["result"]["resultCode"] == "ORDER_IS_CLOSED"
+    assert (await hub.stats("kakaopay-aps"))["pay_requests"] == 0
+    unknown_id = await hub.siam.call("cancelPayment", {"paymentId": "P-NOT-OURS"})
+    assert unknown_id["result"]["resultCode"] == "ORDER_NOT_EXIST"
 
 
 def _refund(request_id: str, refund_id: str, value: str) -> dict[str, object]:
