@@ -59,9 +59,8 @@ def _currency(value: str) -> str:
 
 
 class HubConfig(_Section):
-    """Causeway's own identity: its Client-Id and the key it signs with."""
+    """Causeway's own key (its answers to acquirers are signed with it) and its limits."""
 
-    client_id: str = "CAUSEWAY"
     private_key: SecretStr
     key_version: str = "1"
     request_time_skew_seconds: int = Field(300, gt=0)
@@ -73,7 +72,6 @@ class HubConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    workers: int = Field(1, ge=1)
 
 
 class StorageConfig(_Section):
@@ -216,10 +214,6 @@ def _check_references(settings: Settings) -> None:
     if hub.lock_ttl_seconds <= 2 * hub.wallet_timeout_seconds + 5:
         raise ConfigError(
             "hub.lock_ttl_seconds must exceed twice hub.wallet_timeout_seconds plus 5 s"
-        )
-    if settings.server.workers > 1 and not settings.storage.redis_url:
-        raise ConfigError(
-            "server.workers > 1 needs storage.redis_url: in-process locks are per process"
         )
     psp_ids = {wallet.psp_id for wallet in settings.wallets}
     for route in settings.routes:

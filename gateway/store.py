@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from alembic import command
@@ -33,7 +33,7 @@ from gateway.states import (
     check_refund_transition,
 )
 
-__all__ = ["DuplicateRequest", "RefundExceedsPayment", "Store", "migrate"]
+__all__ = ["DuplicateRequest", "PaymentUpdate", "RefundExceedsPayment", "Store", "migrate"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,6 +46,10 @@ class RefundExceedsPayment(Exception):
     """Raised when a refund would take the payment's refunded total above its amount."""
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we write is UTC.
     if value is None or value.tzinfo is not None:
@@ -290,7 +294,7 @@ class Store:
                         refunded_settlement=payments.c.refunded_settlement + settlement.minor,
                     )
                 )
-                stored = _replace_refund(refund, pay_to, settlement)
+                stored = replace(refund, refund_from_amount=pay_to, settlement_amount=settlement)
                 await connection.execute(refunds.insert().values(**_refund_row(stored)))
                 await connection.execute(
                     payment_events.insert().values(
@@ -380,13 +384,11 @@ class Store:
                     at=now,
                 )
             )
-        return _replace_refund(
+        return replace(
             refund,
-            refund.refund_from_amount,
-            refund.settlement_amount,
             status=target,
-            code=code,
-            message=message,
+            result_code=code,
+            result_message=message,
             wallet_refund_id=wallet_refund_id or refund.wallet_refund_id,
             completed_at=now if target.is_final else None,
         )
@@ -493,8 +495,8 @@ def _payment_from_row(row: Mapping[Any, Any]) -> Payment:
         refunded=Money(row["currency"], row["refunded"]),
         wallet_payment_id=row["wallet_payment_id"],
         customer_id=row["customer_id"],
-        created_at=_utc(row["created_at"]) or _now(),
-        updated_at=_utc(row["updated_at"]) or _now(),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
         completed_at=_utc(row["completed_at"]),
     )
 
@@ -536,36 +538,6 @@ def _refund_from_row(
         settlement_amount=Money(settlement_currency, row["settlement_amount"]),
         reason=row["reason"],
         wallet_refund_id=row["wallet_refund_id"],
-        created_at=_utc(row["created_at"]) or _now(),
+        created_at=_utc(row["created_at"]),
         completed_at=_utc(row["completed_at"]),
-    )
-
-
-def _replace_refund(
-    refund: Refund,
-    refund_from_amount: Money,
-    settlement_amount: Money,
-    *,
-    status: RefundStatus | None = None,
-    code: ResultCode | None = None,
-    message: str | None = None,
-    wallet_refund_id: str | None = None,
-    completed_at: datetime | None = None,
-) -> Refund:
-    return Refund(
-        refund_id=refund.refund_id,
-        payment_id=refund.payment_id,
-        acquirer_id=refund.acquirer_id,
-        refund_request_id=refund.refund_request_id,
-        fingerprint=refund.fingerprint,
-        status=status or refund.status,
-        result_code=code or refund.result_code,
-        result_message=message or refund.result_message,
-        amount=refund.amount,
-        refund_from_amount=refund_from_amount,
-        settlement_amount=settlement_amount,
-        reason=refund.reason,
-        wallet_refund_id=wallet_refund_id or refund.wallet_refund_id,
-        created_at=refund.created_at,
-        completed_at=completed_at or refund.completed_at,
     )

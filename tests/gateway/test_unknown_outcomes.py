@@ -6,6 +6,7 @@ a charge that really happened; an inquiry must find it, and nothing may charge a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -100,3 +101,19 @@ async def test_an_unreachable_wallet_fails_the_payment_without_charging(
         assert "could not be reached" in answer["result"]["resultMessage"]
         inquiry = await hub.tokyo.call("inquiryPayment", {"paymentRequestId": "dead-1"})
         assert inquiry["paymentStatus"] == "FAILED"
+
+
+async def test_a_cancel_during_a_slow_pay_waits_for_it_and_reverses_it(hub: LocalHub) -> None:
+    before = await hub.accounts("kakaopay-aps")
+    await _latency(hub, "kakaopay-aps", 0.5)
+
+    pay = asyncio.create_task(hub.siam.call("pay", pay_body("slow-4")))
+    await asyncio.sleep(0.2)  # the pay is persisted and waiting on the wallet
+    cancelled = await hub.siam.call("cancelPayment", {"paymentRequestId": "slow-4"})
+    paid = await pay
+
+    assert paid["result"]["resultCode"] == "SUCCESS"
+    assert cancelled["result"]["resultStatus"] == "S"
+    assert await hub.accounts("kakaopay-aps") == before
+    inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-4"})
+    assert inquiry["paymentStatus"] == "CANCELLED"
