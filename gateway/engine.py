@@ -26,7 +26,7 @@ from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, RequestRejected
-from gateway.models import MerchantInfo, Payment, mask_code
+from gateway.models import Payment, mask_code
 from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
@@ -201,7 +201,7 @@ class PaymentEngine:
             settlement_amount=settlement_amount,
             payment_quote=payment_quote,
             settlement_quote=settlement_quote,
-            merchant=MerchantInfo(
+            merchant=connectors.Merchant(
                 merchant_id=merchant.referenceMerchantId,
                 name=merchant.merchantName,
                 mcc=merchant.merchantMCC,
@@ -230,14 +230,7 @@ class PaymentEngine:
             payment_amount=_amount(payment.amount),
             pay_to_amount=_amount(payment.pay_to_amount),
             quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
-            merchant=connectors.Merchant(
-                merchant_id=payment.merchant.merchant_id,
-                name=payment.merchant.name,
-                mcc=payment.merchant.mcc,
-                region=payment.merchant.region,
-                store_id=payment.merchant.store_id,
-                store_name=payment.merchant.store_name,
-            ),
+            merchant=payment.merchant,
             order_description=payment.order_description,
             reference_order_id=payment.reference_order_id,
         )

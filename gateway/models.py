@@ -5,28 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors import Merchant
 from fx import Money, Quote
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 
-__all__ = ["MerchantInfo", "Payment", "Refund", "mask_code"]
+__all__ = ["Payment", "Refund", "mask_code"]
 
 
 def mask_code(code: str) -> str:
     """A payment code as it may appear in storage, logs and answers: ``••••••••••••••3344``."""
     return "•" * max(len(code) - 4, 4) + code[-4:] if len(code) > 8 else "•" * len(code)
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantInfo:
-    """The merchant and store a payment is for, as the acquirer described them."""
-
-    merchant_id: str
-    name: str
-    mcc: str
-    region: str
-    store_id: str | None = None
-    store_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +43,7 @@ class Payment:
     settlement_amount: Money
     payment_quote: Quote
     settlement_quote: Quote
-    merchant: MerchantInfo
+    merchant: Merchant
     reference_order_id: str
     order_description: str
     refunded: Money

@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from connectors import Merchant
 from fx import Money, quote_from_dict, quote_to_dict
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
-from gateway.models import MerchantInfo, Payment, Refund
+from gateway.models import Payment, Refund
 from gateway.results import ResultCode
 from gateway.schema import closed_requests, payment_events, payments, refunds
 from gateway.states import (
@@ -489,7 +490,7 @@ def _payment_from_row(row: Mapping[Any, Any]) -> Payment:
         settlement_amount=Money(row["settlement_currency"], row["settlement_amount"]),
         payment_quote=quote_from_dict(row["payment_quote"]),
         settlement_quote=quote_from_dict(row["settlement_quote"]),
-        merchant=MerchantInfo(**merchant),
+        merchant=Merchant(**merchant),
         reference_order_id=row["reference_order_id"],
         order_description=row["order_description"],
         refunded=Money(row["currency"], row["refunded"]),

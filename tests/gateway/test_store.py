@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from connectors import Merchant
 from fx import Direction, Money, Quote
 from gateway.errors import ConcurrentUpdate, IllegalTransition
-from gateway.models import MerchantInfo, Payment, Refund
+from gateway.models import Payment, Refund
 from gateway.results import ResultCode
 from gateway.schema import metadata
 from gateway.states import PaymentStatus, RefundStatus
@@ -60,7 +61,7 @@ def _payment(request_id: str = "req-1", amount: int = 10_000) -> Payment:
         settlement_amount=settlement_quote.convert(thb),
         payment_quote=payment_quote,
         settlement_quote=settlement_quote,
-        merchant=MerchantInfo("M1", "Baan Somtum", "5812", "TH"),
+        merchant=Merchant("M1", "Baan Somtum", "5812", "TH"),
         reference_order_id="O1",
         order_description="lunch",
         refunded=Money("THB", 0),
