@@ -52,7 +52,7 @@ async def _inquiry(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
 
 async def _cancel(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
     request = wire.parse(wire.CancelPaymentRequest, body)
-    answer = await hub.engine.cancel(acquirer.config, request)
+    answer = await hub.cancels.cancel(acquirer.config, request)
     return render.cancel(answer, hub.engine.router)
 
 

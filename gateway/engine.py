@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -37,9 +37,6 @@ __all__ = ["MAX_MINOR_UNITS", "Answer", "PaymentEngine", "fingerprint", "new_id"
 
 log = logging.getLogger("causeway.engine")
 
-#: Alipay+ lets a payment be cancelled until 00:15 (UTC+8) on the day after it was made.
-_CANCEL_ZONE = timezone(timedelta(hours=8))
-_CANCEL_CUTOFF = time(0, 15)
 _PAYMENT_CODE = re.compile(r"[0-9]{10,64}")
 
 Result = TypeVar("Result")
@@ -335,61 +332,14 @@ class PaymentEngine:
             # The wallet has not seen the pay (or not yet): close the request id there, so
             # a late arrival cannot charge, and count the payment closed only once the
             # wallet confirms the cancel.
-            closed = await self._cancel_at_wallet(current, route)
+            closed = await self.cancel_at_wallet(current, route)
             return closed.payment or current
         answer = await self._settle(current, result)
         return answer.payment or current
 
     # -- cancel ---------------------------------------------------------------------------
 
-    async def cancel(self, acquirer: AcquirerConfig, request: wire.CancelPaymentRequest) -> Answer:
-        try:
-            payment = await self.find(acquirer, request.paymentRequestId, request.paymentId)
-        except RequestRejected as exc:
-            if exc.code is not ResultCode.ORDER_NOT_EXIST or not request.paymentRequestId:
-                raise
-            return await self._close_unseen(acquirer, request.paymentRequestId)
-        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
-            return Answer(ResultCode.SUCCESS, "Success.", payment)
-        if payment.status is PaymentStatus.SUCCEEDED and datetime.now(UTC) > _cancel_deadline(
-            payment.created_at
-        ):
-            return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED)
-        try:
-            async with self.payment_lock(payment.acquirer_id, payment.payment_request_id):
-                return await self._cancel_locked(payment)
-        except LockBusy:
-            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
-
-    async def _close_unseen(self, acquirer: AcquirerConfig, payment_request_id: str) -> Answer:
-        """Cancel a payment we have not seen (its pay may still be on its way to us).
-
-        The request id is closed for good, so a pay arriving later is refused: a cancel
-        wins, whichever reaches the gateway first.
-        """
-        try:
-            async with self.payment_lock(acquirer.client_id, payment_request_id):
-                arrived = await self.store.find_payment(acquirer.client_id, payment_request_id)
-                if arrived is not None:
-                    # The pay arrived while we waited for the lock: cancel it as usual.
-                    return await self._cancel_locked(arrived)
-                await self.store.close_request(acquirer.client_id, payment_request_id)
-        except LockBusy:
-            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
-        return Answer.of(ResultCode.SUCCESS, "Success.")
-
-    async def _cancel_locked(self, stale: Payment) -> Answer:
-        payment = await self.store.find_payment(stale.acquirer_id, stale.payment_request_id)
-        assert payment is not None  # payments are never deleted
-        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
-            return Answer(ResultCode.SUCCESS, "Success.", payment)
-        if payment.refunded.minor:
-            return Answer.of(
-                ResultCode.ORDER_STATUS_INVALID, "the payment has refunds; it cannot be cancelled"
-            )
-        return await self._cancel_at_wallet(payment, self.router.route_named(payment.route))
-
-    async def _cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
+    async def cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
         """Cancel at the wallet (reversing any charge) and record it once confirmed."""
         request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
         try:
@@ -496,9 +446,3 @@ def payment_result(payment: Payment) -> tuple[ResultCode, str]:
             return ResultCode.ORDER_IS_CLOSED, "The payment was cancelled."
         case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
             return ResultCode.PAYMENT_IN_PROCESS, ResultCode.PAYMENT_IN_PROCESS.message
-
-
-def _cancel_deadline(created_at: datetime) -> datetime:
-    local = created_at.astimezone(_CANCEL_ZONE)
-    next_day = local.date() + timedelta(days=1)
-    return datetime.combine(next_day, _CANCEL_CUTOFF, tzinfo=_CANCEL_ZONE)

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 import connectors
 from connectors import RsaSigner, RsaVerifier
 from fx import Quoter, StaticRates
+from gateway.cancels import Cancels
 from gateway.config import AcquirerConfig, Settings
 from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
 from gateway.engine import PaymentEngine
@@ -45,6 +46,7 @@ class Hub:
     store: Store
     engine: PaymentEngine
     refunds: Refunds
+    cancels: Cancels
     signer: RsaSigner
     acquirers: dict[str, Acquirer]
     http: httpx.AsyncClient
@@ -102,6 +104,7 @@ class Hub:
             store=store,
             engine=engine,
             refunds=Refunds(engine),
+            cancels=Cancels(engine),
             signer=signer,
             acquirers=acquirers,
             http=http,

@@ -7,12 +7,12 @@ transition is ever recorded without its event.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from connectors import Merchant
-from fx import Money, quote_from_dict, quote_to_dict
+from fx import Money
+from gateway._rows import payment_from_row, payment_row, refund_from_row, refund_row
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
@@ -45,17 +45,6 @@ class DuplicateRequest(Exception):
 
 class RefundExceedsPayment(Exception):
     """Raised when a refund would take the payment's refunded total above its amount."""
-
-
-@overload
-def _utc(value: datetime) -> datetime: ...
-@overload
-def _utc(value: None) -> None: ...
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything we write is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
@@ -131,7 +120,7 @@ class Store:
         :class:`DuplicateRequest` if the acquirer's request id is taken."""
         try:
             async with self._transaction() as connection:
-                await connection.execute(payments.insert().values(**_payment_row(payment)))
+                await connection.execute(payments.insert().values(**payment_row(payment)))
                 await _record_event(connection, payment.payment_id, None, payment.status, payment)
         except IntegrityError as exc:
             raise DuplicateRequest(payment.payment_request_id) from exc
@@ -174,7 +163,7 @@ class Store:
     async def _one_payment(self, query: sa.Select[Any]) -> Payment | None:
         async with self._guard(), self._engine.connect() as connection:
             row = (await connection.execute(query)).mappings().first()
-        return None if row is None else _payment_from_row(row)
+        return None if row is None else payment_from_row(row)
 
     async def transition_payment(
         self, payment: Payment, target: PaymentStatus, update: PaymentUpdate
@@ -227,7 +216,7 @@ class Store:
                 .mappings()
                 .one()
             )
-        return _payment_from_row(row)
+        return payment_from_row(row)
 
     async def events(self, payment_id: str) -> list[tuple[str | None, str, str | None]]:
         """The payment's events in order, as ``(source, target, refund_id)``."""
@@ -296,7 +285,7 @@ class Store:
                     )
                 )
                 stored = replace(refund, refund_from_amount=pay_to, settlement_amount=settlement)
-                await connection.execute(refunds.insert().values(**_refund_row(stored)))
+                await connection.execute(refunds.insert().values(**refund_row(stored)))
                 await connection.execute(
                     payment_events.insert().values(
                         payment_id=payment.payment_id,
@@ -321,7 +310,7 @@ class Store:
         if row is None:
             return None
         currencies = await self._currencies(str(row["payment_id"]))
-        return _refund_from_row(row, *currencies)
+        return refund_from_row(row, *currencies)
 
     async def _currencies(self, payment_id: str) -> tuple[str, str, str]:
         query = sa.select(
@@ -429,116 +418,4 @@ async def _record_event(
             result_code=payment.result_code.name,
             at=payment.created_at,
         )
-    )
-
-
-def _payment_row(p: Payment) -> dict[str, Any]:
-    return {
-        "payment_id": p.payment_id,
-        "acquirer_id": p.acquirer_id,
-        "payment_request_id": p.payment_request_id,
-        "fingerprint": p.fingerprint,
-        "status": p.status.value,
-        "result_code": p.result_code.name,
-        "result_message": p.result_message,
-        "wallet": p.wallet,
-        "route": p.route,
-        "wallet_request_id": p.wallet_request_id,
-        "payment_code_masked": p.payment_code_masked,
-        "currency": p.amount.currency,
-        "amount": p.amount.minor,
-        "pay_to_currency": p.pay_to_amount.currency,
-        "pay_to_amount": p.pay_to_amount.minor,
-        "settlement_currency": p.settlement_amount.currency,
-        "settlement_amount": p.settlement_amount.minor,
-        "payment_quote": quote_to_dict(p.payment_quote),
-        "settlement_quote": quote_to_dict(p.settlement_quote),
-        "merchant": {
-            "merchant_id": p.merchant.merchant_id,
-            "name": p.merchant.name,
-            "mcc": p.merchant.mcc,
-            "region": p.merchant.region,
-            "store_id": p.merchant.store_id,
-            "store_name": p.merchant.store_name,
-        },
-        "reference_order_id": p.reference_order_id,
-        "order_description": p.order_description,
-        "wallet_payment_id": p.wallet_payment_id,
-        "customer_id": p.customer_id,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "completed_at": p.completed_at,
-    }
-
-
-def _payment_from_row(row: Mapping[Any, Any]) -> Payment:
-    merchant = row["merchant"]
-    return Payment(
-        payment_id=row["payment_id"],
-        acquirer_id=row["acquirer_id"],
-        payment_request_id=row["payment_request_id"],
-        fingerprint=row["fingerprint"],
-        status=PaymentStatus(row["status"]),
-        result_code=ResultCode[row["result_code"]],
-        result_message=row["result_message"],
-        wallet=row["wallet"],
-        route=row["route"],
-        wallet_request_id=row["wallet_request_id"],
-        payment_code_masked=row["payment_code_masked"],
-        amount=Money(row["currency"], row["amount"]),
-        pay_to_amount=Money(row["pay_to_currency"], row["pay_to_amount"]),
-        settlement_amount=Money(row["settlement_currency"], row["settlement_amount"]),
-        payment_quote=quote_from_dict(row["payment_quote"]),
-        settlement_quote=quote_from_dict(row["settlement_quote"]),
-        merchant=Merchant(**merchant),
-        reference_order_id=row["reference_order_id"],
-        order_description=row["order_description"],
-        refunded=Money(row["currency"], row["refunded"]),
-        wallet_payment_id=row["wallet_payment_id"],
-        customer_id=row["customer_id"],
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
-        completed_at=_utc(row["completed_at"]),
-    )
-
-
-def _refund_row(r: Refund) -> dict[str, Any]:
-    return {
-        "refund_id": r.refund_id,
-        "payment_id": r.payment_id,
-        "acquirer_id": r.acquirer_id,
-        "refund_request_id": r.refund_request_id,
-        "fingerprint": r.fingerprint,
-        "status": r.status.value,
-        "result_code": r.result_code.name,
-        "result_message": r.result_message,
-        "amount": r.amount.minor,
-        "refund_from_amount": r.refund_from_amount.minor,
-        "settlement_amount": r.settlement_amount.minor,
-        "reason": r.reason,
-        "wallet_refund_id": r.wallet_refund_id,
-        "created_at": r.created_at,
-        "completed_at": r.completed_at,
-    }
-
-
-def _refund_from_row(
-    row: Mapping[Any, Any], currency: str, pay_to_currency: str, settlement_currency: str
-) -> Refund:
-    return Refund(
-        refund_id=row["refund_id"],
-        payment_id=row["payment_id"],
-        acquirer_id=row["acquirer_id"],
-        refund_request_id=row["refund_request_id"],
-        fingerprint=row["fingerprint"],
-        status=RefundStatus(row["status"]),
-        result_code=ResultCode[row["result_code"]],
-        result_message=row["result_message"],
-        amount=Money(currency, row["amount"]),
-        refund_from_amount=Money(pay_to_currency, row["refund_from_amount"]),
-        settlement_amount=Money(settlement_currency, row["settlement_amount"]),
-        reason=row["reason"],
-        wallet_refund_id=row["wallet_refund_id"],
-        created_at=_utc(row["created_at"]),
-        completed_at=_utc(row["completed_at"]),
     )

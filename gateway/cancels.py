@@ -1,0 +1,89 @@
+"""Cancels: until 00:15 (UTC+8) the day after, the wallet reverses the payment.
+
+A cancel wins. One that reaches the gateway before its pay closes the request id, so the
+pay is refused when it arrives; one that arrives while the pay is with the wallet waits
+for it, then reverses it; an unknown outcome can always be cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta, timezone
+
+from gateway import wire
+from gateway.config import AcquirerConfig
+from gateway.coordination import LockBusy
+from gateway.engine import Answer, PaymentEngine
+from gateway.errors import RequestRejected
+from gateway.models import Payment
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus
+
+__all__ = ["Cancels"]
+
+#: Alipay+ lets a payment be cancelled until 00:15 (UTC+8) on the day after it was made.
+_CANCEL_ZONE = timezone(timedelta(hours=8))
+_CANCEL_CUTOFF = time(0, 15)
+
+
+class Cancels:
+    """Cancels payments for acquirers."""
+
+    def __init__(self, engine: PaymentEngine) -> None:
+        self._engine = engine
+
+    async def cancel(self, acquirer: AcquirerConfig, request: wire.CancelPaymentRequest) -> Answer:
+        try:
+            payment = await self._engine.find(acquirer, request.paymentRequestId, request.paymentId)
+        except RequestRejected as exc:
+            if exc.code is not ResultCode.ORDER_NOT_EXIST or not request.paymentRequestId:
+                raise
+            return await self._close_unseen(acquirer, request.paymentRequestId)
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+            return Answer(ResultCode.SUCCESS, "Success.", payment)
+        if payment.status is PaymentStatus.SUCCEEDED and datetime.now(UTC) > _cancel_deadline(
+            payment.created_at
+        ):
+            return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED)
+        try:
+            async with self._engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
+                return await self._cancel_locked(payment)
+        except LockBusy:
+            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+
+    async def _close_unseen(self, acquirer: AcquirerConfig, payment_request_id: str) -> Answer:
+        """Cancel a payment we have not seen (its pay may still be on its way to us).
+
+        The request id is closed for good, so a pay arriving later is refused: a cancel
+        wins, whichever reaches the gateway first.
+        """
+        try:
+            async with self._engine.payment_lock(acquirer.client_id, payment_request_id):
+                arrived = await self._engine.store.find_payment(
+                    acquirer.client_id, payment_request_id
+                )
+                if arrived is not None:
+                    # The pay arrived while we waited for the lock: cancel it as usual.
+                    return await self._cancel_locked(arrived)
+                await self._engine.store.close_request(acquirer.client_id, payment_request_id)
+        except LockBusy:
+            return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the payment is busy; try again")
+        return Answer.of(ResultCode.SUCCESS, "Success.")
+
+    async def _cancel_locked(self, stale: Payment) -> Answer:
+        payment = await self._engine.store.find_payment(stale.acquirer_id, stale.payment_request_id)
+        assert payment is not None  # payments are never deleted
+        if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+            return Answer(ResultCode.SUCCESS, "Success.", payment)
+        if payment.refunded.minor:
+            return Answer.of(
+                ResultCode.ORDER_STATUS_INVALID, "the payment has refunds; it cannot be cancelled"
+            )
+        return await self._engine.cancel_at_wallet(
+            payment, self._engine.router.route_named(payment.route)
+        )
+
+
+def _cancel_deadline(created_at: datetime) -> datetime:
+    local = created_at.astimezone(_CANCEL_ZONE)
+    next_day = local.date() + timedelta(days=1)
+    return datetime.combine(next_day, _CANCEL_CUTOFF, tzinfo=_CANCEL_ZONE)
