@@ -201,6 +201,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub = await Hub.start(settings)
+        hub.start_background()
         app.state.hub = hub
         try:
             yield

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta, timezone
 
 from gateway import wire
+from gateway.answers import Answer
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy
-from gateway.engine import Answer, PaymentEngine
+from gateway.engine import PaymentEngine
 from gateway.errors import RequestRejected
 from gateway.models import Payment
 from gateway.results import ResultCode

@@ -26,6 +26,7 @@ __all__ = [
     "Environment",
     "FXConfig",
     "HubConfig",
+    "NotificationsConfig",
     "RouteConfig",
     "ServerConfig",
     "Settings",
@@ -72,6 +73,14 @@ class HubConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+
+
+class NotificationsConfig(_Section):
+    """How merchant notifications are retried (the default schedule is 16 attempts over
+    about 18 hours; see :data:`gateway.notifications.SCHEDULE`)."""
+
+    poll_seconds: float = Field(1.0, gt=0)
+    schedule_seconds: list[float] | None = None
 
 
 class StorageConfig(_Section):
@@ -129,6 +138,7 @@ class Settings(_Section):
 
     hub: HubConfig
     server: ServerConfig = ServerConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
     storage: StorageConfig
     fx: FXConfig
     acquirers: list[AcquirerConfig]

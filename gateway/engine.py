@@ -14,7 +14,6 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,17 +22,19 @@ import httpx
 import connectors
 from fx import Direction, FXError, Money
 from gateway import wire
+from gateway.answers import Answer, payment_result
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, RequestRejected
 from gateway.models import Payment, mask_code
+from gateway.notifications import notification_body
 from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
 from routing import ConsultOption, NoRoute, Route, Router
 
-__all__ = ["MAX_MINOR_UNITS", "Answer", "PaymentEngine", "fingerprint", "new_id", "payment_result"]
+__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "new_id"]
 
 log = logging.getLogger("causeway.engine")
 
@@ -54,19 +55,6 @@ def fingerprint(fields: Mapping[str, Any]) -> str:
     """A stable digest of a request's key fields, for the idempotency check."""
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the API tells the acquirer: a result code and, when there is one, the payment."""
-
-    code: ResultCode
-    message: str
-    payment: Payment | None = None
-
-    @classmethod
-    def of(cls, code: ResultCode, message: str | None = None) -> Answer:
-        return cls(code, message or code.message)
 
 
 class PaymentEngine:
@@ -92,6 +80,9 @@ class PaymentEngine:
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
         self.call_deadline = call_deadline
+
+    def _notification(self, payment: Payment) -> str:
+        return notification_body(payment, self.router.wallet(payment.wallet).name)
 
     def payment_lock(
         self, acquirer_id: str, payment_request_id: str, *, wait: float | None = None
@@ -208,6 +199,7 @@ class PaymentEngine:
             ),
             reference_order_id=request.order.referenceOrderId,
             order_description=request.order.orderDescription,
+            notify_url=request.paymentNotifyUrl,
             refunded=Money(amount.currency, 0),
             wallet_payment_id=None,
             customer_id=None,
@@ -263,7 +255,10 @@ class PaymentEngine:
         current = payment
         while True:
             try:
-                return _answer(await self.store.transition_payment(current, target, update))
+                moved = await self.store.transition_payment(
+                    current, target, update, notification=self._notification
+                )
+                return _answer(moved)
             except ConcurrentUpdate:
                 fresh = await self.store.find_payment(
                     payment.acquirer_id, payment.payment_request_id
@@ -433,16 +428,3 @@ def _answer(payment: Payment) -> Answer:
     """The pay answer a payment's record stands for."""
     code, message = payment_result(payment)
     return Answer(code, message, payment)
-
-
-def payment_result(payment: Payment) -> tuple[ResultCode, str]:
-    """The result a payment's state stands for, as pay replays and inquiries report it."""
-    match payment.status:
-        case PaymentStatus.SUCCEEDED:
-            return ResultCode.SUCCESS, "Success."
-        case PaymentStatus.FAILED:
-            return payment.result_code, payment.result_message
-        case PaymentStatus.CANCELLED:
-            return ResultCode.ORDER_IS_CLOSED, "The payment was cancelled."
-        case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
-            return ResultCode.PAYMENT_IN_PROCESS, ResultCode.PAYMENT_IN_PROCESS.message

@@ -7,6 +7,7 @@ router, and returns the hub the API serves from.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ from gateway.config import AcquirerConfig, Settings
 from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
 from gateway.engine import PaymentEngine
 from gateway.errors import ConfigError
+from gateway.notifications import SCHEDULE, Dispatcher
 from gateway.quotes import QuoteBook
 from gateway.refunds import Refunds
 from gateway.store import Store
@@ -52,6 +54,8 @@ class Hub:
     http: httpx.AsyncClient
     redis: Redis | None
     skipped_routes: dict[str, str]
+    dispatcher: Dispatcher
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, settings: Settings) -> Hub:
@@ -99,7 +103,17 @@ class Hub:
             }
         except ValueError as exc:
             raise ConfigError(f"a configured key cannot be loaded: {exc}") from exc
+        notifications = settings.notifications
+        dispatcher = Dispatcher(
+            store,
+            http,
+            signer,
+            {client_id: acquirer.verifier for client_id, acquirer in acquirers.items()},
+            schedule=notifications.schedule_seconds or SCHEDULE,
+            poll_seconds=notifications.poll_seconds,
+        )
         return cls(
+            dispatcher=dispatcher,
             settings=settings,
             store=store,
             engine=engine,
@@ -112,7 +126,14 @@ class Hub:
             skipped_routes=skipped,
         )
 
+    def start_background(self) -> None:
+        """Start the work that runs beside the API: delivering notifications."""
+        self.background.append(asyncio.create_task(self.dispatcher.run(), name="notifications"))
+
     async def close(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.http.aclose()
         if self.redis is not None:
             await self.redis.aclose()

@@ -7,21 +7,29 @@ Everything talks real HTTP over 127.0.0.1; nothing here is used by ``causeway se
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from connectors import RsaSigner, RsaVerifier, signed_content
 from connectors.alipayplus.simulator import SimulatedAccount, SimulatedWallet, create_simulator
 from gateway.config import RouteConfig, Settings
 from gateway.keys import ensure_key_pairs, key_names
 
 __all__ = [
     "DEMO_ACCOUNTS",
+    "AcquirerInbox",
     "LocalServer",
     "ensure_local_keys",
     "serve",
@@ -140,3 +148,53 @@ async def serve_all(
         yield servers
     finally:
         await asyncio.gather(*(server.stop() for server in servers))
+
+
+class AcquirerInbox:
+    """An acquirer's ``notifyPayment`` endpoint, as the demo and the tests need one.
+
+    It checks the hub's signature, records what arrives, and acknowledges with a result
+    signed by the acquirer's key — or, while :attr:`failing_with` is set, answers with that
+    HTTP status instead (an acquirer that is down).
+    """
+
+    PATH = "/acquirer/notifyPayment"
+
+    def __init__(self, client_id: str, private_key: bytes, hub_public_key: bytes) -> None:
+        self.client_id = client_id
+        self._signer = RsaSigner(private_key)
+        self._hub = RsaVerifier(hub_public_key)
+        self.received: list[tuple[str, dict[str, Any]]] = []  # (notification id, body)
+        self.failing_with: int | None = None
+        self.app = Starlette(routes=[Route(self.PATH, self._notify, methods=["POST"])])
+
+    async def _notify(self, request: Request) -> Response:
+        if self.failing_with is not None:
+            return Response(status_code=self.failing_with)
+        raw = await request.body()
+        content = signed_content(
+            "POST",
+            request.url.path,
+            request.headers.get("client-id", ""),
+            request.headers.get("request-time", ""),
+            raw,
+        )
+        if not self._hub.verify(content, request.headers.get("signature", "")):
+            result = {"resultCode": "INVALID_SIGNATURE", "resultStatus": "F", "resultMessage": ""}
+        else:
+            self.received.append(
+                (request.headers.get("causeway-notification-id", ""), json.loads(raw))
+            )
+            result = {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}
+        body = json.dumps({"result": result}).encode()
+        response_time = datetime.now(UTC).isoformat(timespec="seconds")
+        signed = signed_content("POST", request.url.path, self.client_id, response_time, body)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "client-id": self.client_id,
+                "response-time": response_time,
+                "signature": self._signer.header(signed),
+            },
+        )

@@ -10,7 +10,7 @@ from fx import Money, Quote
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 
-__all__ = ["Payment", "Refund", "mask_code"]
+__all__ = ["Notification", "Payment", "Refund", "mask_code"]
 
 
 def mask_code(code: str) -> str:
@@ -46,6 +46,7 @@ class Payment:
     merchant: Merchant
     reference_order_id: str
     order_description: str
+    notify_url: str | None
     refunded: Money
     wallet_payment_id: str | None
     customer_id: str | None
@@ -73,3 +74,15 @@ class Refund:
     wallet_refund_id: str | None
     created_at: datetime
     completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A merchant notification in the outbox: one per payment that became final."""
+
+    notification_id: str
+    payment_id: str
+    acquirer_id: str
+    url: str
+    body: str
+    attempts: int

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.engine import Answer, payment_result
+from gateway.answers import Answer, payment_result
 from gateway.models import Payment
 from gateway.refunds import RefundAnswer
 from gateway.results import ResultCode

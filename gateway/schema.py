@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["closed_requests", "metadata", "payment_events", "payments", "refunds"]
+__all__ = [
+    "closed_requests",
+    "metadata",
+    "notifications",
+    "payment_events",
+    "payments",
+    "refunds",
+]
 
 metadata = sa.MetaData()
 
@@ -39,6 +46,7 @@ payments = sa.Table(
     sa.Column("merchant", sa.JSON, nullable=False),
     sa.Column("reference_order_id", sa.String(64), nullable=False),
     sa.Column("order_description", sa.String(256), nullable=False),
+    sa.Column("notify_url", sa.String(2048)),
     # What refunds have claimed so far, in each of the three currencies; raised atomically
     # before a refund is sent, so concurrent refunds can never exceed the payment.
     sa.Column("refunded", sa.BigInteger, nullable=False, server_default="0"),
@@ -96,4 +104,30 @@ closed_requests = sa.Table(
     sa.Column("acquirer_id", sa.String(64), primary_key=True),
     sa.Column("payment_request_id", sa.String(64), primary_key=True),
     sa.Column("closed_at", _TS, nullable=False),
+)
+
+# The outbox of merchant notifications: written in the transaction that made the payment
+# final, delivered by the dispatcher until the acquirer acknowledges. The body is frozen at
+# creation, so every attempt sends the same notification.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("notification_id", sa.String(64), primary_key=True),
+    sa.Column(
+        "payment_id",
+        sa.String(64),
+        sa.ForeignKey("payments.payment_id"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("acquirer_id", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", _TS, nullable=False),
+    sa.Column("last_error", sa.String(256)),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("delivered_at", _TS),
+    sa.Index("ix_notifications_due", "status", "next_attempt_at"),
 )

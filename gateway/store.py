@@ -7,10 +7,10 @@ transition is ever recorded without its event.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from fx import Money
 from gateway._rows import payment_from_row, payment_row, refund_from_row, refund_row
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
-from gateway.models import Payment, Refund
+from gateway.models import Notification, Payment, Refund
 from gateway.results import ResultCode
-from gateway.schema import closed_requests, payment_events, payments, refunds
+from gateway.schema import closed_requests, notifications, payment_events, payments, refunds
 from gateway.states import (
     PaymentStatus,
     RefundStatus,
@@ -166,12 +166,20 @@ class Store:
         return None if row is None else payment_from_row(row)
 
     async def transition_payment(
-        self, payment: Payment, target: PaymentStatus, update: PaymentUpdate
+        self,
+        payment: Payment,
+        target: PaymentStatus,
+        update: PaymentUpdate,
+        *,
+        notification: Callable[[Payment], str] | None = None,
     ) -> Payment:
         """Move ``payment`` from its current status to ``target``, with its event, atomically.
 
-        Raises :class:`IllegalTransition` for an edge not in the table and
-        :class:`ConcurrentUpdate` if another writer moved the payment first.
+        When the payment becomes SUCCEEDED or FAILED and has a notify URL, ``notification``
+        renders the merchant notification's body from the moved payment, and it joins the
+        outbox in the same transaction. Raises :class:`IllegalTransition` for an edge not
+        in the table and :class:`ConcurrentUpdate` if another writer moved the payment
+        first.
         """
         check_payment_transition(payment.payment_id, payment.status, target)
         now = _now()
@@ -216,7 +224,97 @@ class Store:
                 .mappings()
                 .one()
             )
-        return payment_from_row(row)
+            moved = payment_from_row(row)
+            if (
+                notification is not None
+                and moved.notify_url
+                and target in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+            ):
+                await connection.execute(
+                    notifications.insert().values(
+                        notification_id=f"N{moved.payment_id}",
+                        payment_id=moved.payment_id,
+                        acquirer_id=moved.acquirer_id,
+                        url=moved.notify_url,
+                        body=notification(moved),
+                        status="PENDING",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        return moved
+
+    # -- the notification outbox ----------------------------------------------------------
+
+    async def claim_notifications(
+        self, now: datetime, *, lease: timedelta, limit: int
+    ) -> list[Notification]:
+        """Take up to ``limit`` due notifications for ``lease``; another instance claiming
+        at the same moment gets others (each claim is a compare-and-set)."""
+        due = (
+            sa.select(notifications)
+            .where(notifications.c.status == "PENDING", notifications.c.next_attempt_at <= now)
+            .order_by(notifications.c.next_attempt_at)
+            .limit(limit)
+        )
+        claimed: list[Notification] = []
+        async with self._transaction() as connection:
+            rows = (await connection.execute(due)).mappings().all()
+            for row in rows:
+                taken = await connection.execute(
+                    notifications.update()
+                    .where(
+                        notifications.c.notification_id == row["notification_id"],
+                        notifications.c.next_attempt_at == row["next_attempt_at"],
+                    )
+                    .values(next_attempt_at=now + lease)
+                )
+                if taken.rowcount == 1:
+                    claimed.append(
+                        Notification(
+                            notification_id=row["notification_id"],
+                            payment_id=row["payment_id"],
+                            acquirer_id=row["acquirer_id"],
+                            url=row["url"],
+                            body=row["body"],
+                            attempts=row["attempts"],
+                        )
+                    )
+        return claimed
+
+    async def record_attempt(
+        self,
+        notification: Notification,
+        *,
+        delivered: bool,
+        error: str | None,
+        retry_at: datetime | None,
+    ) -> None:
+        """Record one delivery attempt: delivered, to be retried at ``retry_at``, or given up
+        (neither delivered nor a retry time)."""
+        now = _now()
+        if delivered:
+            values: dict[str, Any] = {"status": "DELIVERED", "delivered_at": now}
+        elif retry_at is not None:
+            values = {"next_attempt_at": retry_at}
+        else:
+            values = {"status": "GAVE_UP"}
+        async with self._transaction() as connection:
+            await connection.execute(
+                notifications.update()
+                .where(notifications.c.notification_id == notification.notification_id)
+                .values(attempts=notification.attempts + 1, last_error=error, **values)
+            )
+
+    async def notification_status(self, payment_id: str) -> tuple[str, int] | None:
+        """``(status, attempts)`` of a payment's notification, if it has one."""
+        query = sa.select(notifications.c.status, notifications.c.attempts).where(
+            notifications.c.payment_id == payment_id
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else (row.status, row.attempts)
 
     async def events(self, payment_id: str) -> list[tuple[str | None, str, str | None]]:
         """The payment's events in order, as ``(source, target, refund_id)``."""

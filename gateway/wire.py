@@ -52,6 +52,7 @@ Currency = Annotated[StrictStr, AfterValidator(_currency)]
 MinorUnits = Annotated[StrictStr, AfterValidator(_minor_units)]
 Id64 = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Region = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
+NotifyUrl = Annotated[StrictStr, Field(pattern=r"^https?://\S+$", max_length=2048)]
 
 
 class _Model(BaseModel):
@@ -115,7 +116,9 @@ class PayRequest(_Model):
     paymentFactor: PaymentFactor
     settlementStrategy: SettlementStrategy | None = None
     paymentExpiryTime: StrictStr | None = None
-    paymentNotifyUrl: StrictStr | None = None
+    paymentNotifyUrl: (
+        Annotated[StrictStr, Field(pattern=r"^https?://\S+$", max_length=2048)] | None
+    ) = None
     allowedPspRegions: list[Region] | None = None
     userRegion: Region | None = None
 

@@ -113,7 +113,13 @@ async def _truncate(url: str) -> None:
     try:
         exists = await connection.fetchval("SELECT to_regclass('payments') IS NOT NULL")
         if exists:
-            await connection.execute("TRUNCATE payment_events, refunds, payments")
+            # Every table the schema has (as of the migrations already run in this database).
+            tables = await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+            await connection.execute(f"TRUNCATE {names}")
     finally:
         await connection.close()
 

@@ -14,7 +14,7 @@ import pytest
 from connectors import RsaSigner, RsaVerifier
 from gateway.api import create_app
 from gateway.client import AcquirerClient
-from gateway.config import Environment, Settings, load_settings
+from gateway.config import Environment, NotificationsConfig, Settings, load_settings
 from gateway.local import serve, serve_all, simulator_app, with_route_urls
 from tests.conftest import Backend
 
@@ -70,6 +70,7 @@ async def local_hub(
     state_dir: Path,
     *,
     unreachable: frozenset[str] = frozenset(),
+    notifications: NotificationsConfig | None = None,
     **hub_settings: object,
 ) -> AsyncIterator[LocalHub]:
     """Start simulators and a gateway; ``hub_settings`` override the ``[hub]`` section and
@@ -77,6 +78,8 @@ async def local_hub(
     settings = settings_for(backend, state_dir)
     if hub_settings:
         settings = settings.model_copy(update={"hub": settings.hub.model_copy(update=hub_settings)})
+    if notifications is not None:
+        settings = settings.model_copy(update={"notifications": notifications})
     keys = state_dir / "keys"
     async with AsyncExitStack() as stack:
         wallets = await stack.enter_async_context(

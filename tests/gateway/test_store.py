@@ -64,6 +64,7 @@ def _payment(request_id: str = "req-1", amount: int = 10_000) -> Payment:
         merchant=Merchant("M1", "Baan Somtum", "5812", "TH"),
         reference_order_id="O1",
         order_description="lunch",
+        notify_url=None,
         refunded=Money("THB", 0),
         wallet_payment_id=None,
         customer_id=None,
