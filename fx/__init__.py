@@ -12,7 +12,7 @@ Nothing here imports the rest of Causeway, and importing it reads no configurati
 from __future__ import annotations
 
 from fx._errors import CurrencyMismatch, FXError, RateUnavailable, UnknownCurrency
-from fx.money import AMOUNT_ROUNDING, Money, exponent, is_currency
+from fx.money import AMOUNT_ROUNDING, Money, exponent, is_currency, numeric_code
 from fx.quote import (
     PRICE_PLACES,
     PRICE_ROUNDING,
@@ -43,6 +43,7 @@ __all__ = [
     "UnknownCurrency",
     "exponent",
     "is_currency",
+    "numeric_code",
     "quote_from_dict",
     "quote_to_dict",
 ]

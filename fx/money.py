@@ -26,7 +26,7 @@ from iso4217 import Currency
 from fx._errors import CurrencyMismatch, FXError, UnknownCurrency
 from fx._values import EXACT
 
-__all__ = ["AMOUNT_ROUNDING", "Money", "exponent", "is_currency"]
+__all__ = ["AMOUNT_ROUNDING", "Money", "exponent", "is_currency", "numeric_code"]
 
 #: How a converted amount is rounded to minor units. Half-up (ties away from zero, as
 #: ``decimal`` defines it) is the commercial rounding travellers, merchants and wallets
@@ -68,6 +68,16 @@ def exponent(currency: str) -> int:
     if digits is None:
         raise UnknownCurrency(currency, "ISO 4217 defines no minor unit for it")
     return digits
+
+
+def numeric_code(currency: str) -> str:
+    """The ISO 4217 numeric code, three digits: ``THB`` → ``"764"``, ``USD`` → ``"840"``.
+
+    Raises:
+        UnknownCurrency: for a code :func:`exponent` rejects.
+    """
+    exponent(currency)
+    return f"{Currency(currency).number:03d}"
 
 
 def is_currency(code: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from routing.emvco import QrError
 from routing.router import GENERIC_METHOD_TYPE, ConsultOption, NoRoute, Route, Router
 from routing.wallets import CodeTable, Wallet
 
@@ -10,6 +11,7 @@ __all__ = [
     "CodeTable",
     "ConsultOption",
     "NoRoute",
+    "QrError",
     "Route",
     "Router",
     "Wallet",
