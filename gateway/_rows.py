@@ -8,11 +8,18 @@ from typing import Any, overload
 
 from connectors import Merchant
 from fx import Money, quote_from_dict, quote_to_dict
-from gateway.models import Payment, Refund
+from gateway.models import Order, Payment, Purchase, Refund
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 
-__all__ = ["payment_from_row", "payment_row", "refund_from_row", "refund_row"]
+__all__ = [
+    "order_from_row",
+    "order_row",
+    "payment_from_row",
+    "payment_row",
+    "refund_from_row",
+    "refund_row",
+]
 
 
 @overload
@@ -47,14 +54,7 @@ def payment_row(p: Payment) -> dict[str, Any]:
         "settlement_amount": p.settlement_amount.minor,
         "payment_quote": quote_to_dict(p.payment_quote),
         "settlement_quote": quote_to_dict(p.settlement_quote),
-        "merchant": {
-            "merchant_id": p.merchant.merchant_id,
-            "name": p.merchant.name,
-            "mcc": p.merchant.mcc,
-            "region": p.merchant.region,
-            "store_id": p.merchant.store_id,
-            "store_name": p.merchant.store_name,
-        },
+        "merchant": _merchant_json(p.merchant),
         "reference_order_id": p.reference_order_id,
         "order_description": p.order_description,
         "notify_url": p.notify_url,
@@ -137,4 +137,57 @@ def refund_from_row(
         wallet_refund_id=row["wallet_refund_id"],
         created_at=_utc(row["created_at"]),
         completed_at=_utc(row["completed_at"]),
+    )
+
+
+def _merchant_json(merchant: Merchant) -> dict[str, Any]:
+    return {
+        "merchant_id": merchant.merchant_id,
+        "name": merchant.name,
+        "mcc": merchant.mcc,
+        "region": merchant.region,
+        "store_id": merchant.store_id,
+        "store_name": merchant.store_name,
+    }
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    bought = order.purchase
+    return {
+        "order_id": order.order_id,
+        "acquirer_id": bought.acquirer_id,
+        "payment_request_id": bought.payment_request_id,
+        "fingerprint": bought.fingerprint,
+        "currency": bought.amount.currency,
+        "amount": bought.amount.minor,
+        "settlement_currency": bought.settlement_currency,
+        "merchant": _merchant_json(bought.merchant),
+        "reference_order_id": bought.reference_order_id,
+        "order_description": bought.order_description,
+        "notify_url": bought.notify_url,
+        "code_value": order.code_value,
+        "wallet": order.wallet,
+        "expires_at": order.expires_at,
+        "created_at": order.created_at,
+    }
+
+
+def order_from_row(row: Mapping[Any, Any]) -> Order:
+    return Order(
+        order_id=row["order_id"],
+        purchase=Purchase(
+            acquirer_id=row["acquirer_id"],
+            payment_request_id=row["payment_request_id"],
+            fingerprint=row["fingerprint"],
+            amount=Money(row["currency"], row["amount"]),
+            settlement_currency=row["settlement_currency"],
+            merchant=Merchant(**row["merchant"]),
+            reference_order_id=row["reference_order_id"],
+            order_description=row["order_description"],
+            notify_url=row["notify_url"],
+        ),
+        code_value=row["code_value"],
+        expires_at=_utc(row["expires_at"]),
+        created_at=_utc(row["created_at"]),
+        wallet=row["wallet"],
     )

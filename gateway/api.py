@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,11 +22,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import signed_content
-from gateway import render, wire
+from gateway import render, wallet_api, wire
 from gateway.config import Settings
 from gateway.errors import RequestRejected, StorageUnavailable
 from gateway.hub import Acquirer, Hub
 from gateway.results import ResultCode
+from gateway.wallet_api import WalletClient
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -36,17 +37,31 @@ log = logging.getLogger("causeway.api")
 MAX_BODY_BYTES = 64 * 1024
 
 Endpoint = Callable[[Hub, Acquirer, bytes], Awaitable[dict[str, Any]]]
+WalletEndpoint = Callable[[Hub, WalletClient, bytes], Awaitable[dict[str, Any]]]
+Client = TypeVar("Client", Acquirer, WalletClient)
 
 
 async def _pay(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
     request = wire.parse(wire.PayRequest, body)
+    factor = request.paymentFactor
+    if factor.inStorePaymentScenario == "OrderCode" or factor.isCashierPayment == "true":
+        return render.order(await hub.orders.create(acquirer.config, request), hub.cashier_url)
     answer = await hub.engine.pay(acquirer.config, request)
     return render.pay(answer, hub.engine.router)
 
 
 async def _inquiry(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
     request = wire.parse(wire.InquiryPaymentRequest, body)
-    payment = await hub.engine.inquire(acquirer.config, request)
+    try:
+        payment = await hub.engine.inquire(acquirer.config, request)
+    except RequestRejected as exc:
+        # A request id may name an order no wallet has claimed yet.
+        if exc.code is not ResultCode.ORDER_NOT_EXIST or not request.paymentRequestId:
+            raise
+        answer = await hub.orders.answer_for(acquirer.config, request.paymentRequestId)
+        if answer is None:
+            raise
+        return render.order_inquiry(answer, request.paymentRequestId)
     return render.inquiry(payment, hub.engine.router)
 
 
@@ -66,6 +81,20 @@ async def _consult(hub: Hub, acquirer: Acquirer, body: bytes) -> dict[str, Any]:
     request = wire.parse(wire.ConsultPaymentRequest, body)
     return render.consult(await hub.engine.consult(request))
 
+
+async def _user_initiated_pay(hub: Hub, client: WalletClient, body: bytes) -> dict[str, Any]:
+    return await wallet_api.user_initiated_pay(hub.orders, client, body)
+
+
+async def _wallet_notify(hub: Hub, client: WalletClient, body: bytes) -> dict[str, Any]:
+    return await wallet_api.notify_payment(hub.engine, client, body)
+
+
+#: What wallets call (in the Alipay+ MPP form), authenticated by the wallet's own key.
+WALLET_ENDPOINTS: dict[str, WalletEndpoint] = {
+    "userInitiatedPay": _user_initiated_pay,
+    "notifyPayment": _wallet_notify,
+}
 
 ENDPOINTS: dict[str, Endpoint] = {
     "pay": _pay,
@@ -87,10 +116,10 @@ def _parse_request_time(value: str) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def _authenticate(hub: Hub, request: Request, body: bytes) -> Acquirer:
+def _authenticate(hub: Hub, request: Request, body: bytes, clients: Mapping[str, Client]) -> Client:
     client_id = request.headers.get("client-id")
-    acquirer = hub.acquirers.get(client_id or "")
-    if acquirer is None:
+    client = clients.get(client_id or "")
+    if client is None or client_id is None:
         raise RequestRejected(ResultCode.INVALID_CLIENT, "Client-Id is missing or not known")
     request_time = request.headers.get("request-time")
     if not request_time:
@@ -109,12 +138,10 @@ def _authenticate(hub: Hub, request: Request, body: bytes) -> Acquirer:
             f"at most {hub.settings.hub.request_time_skew_seconds} s is allowed",
         )
     signature = request.headers.get("signature")
-    content = signed_content(
-        "POST", request.url.path, acquirer.config.client_id, request_time, body
-    )
-    if not signature or not acquirer.verifier.verify(content, signature):
+    content = signed_content("POST", request.url.path, client_id, request_time, body)
+    if not signature or not client.verifier.verify(content, signature):
         raise RequestRejected(ResultCode.INVALID_SIGNATURE)
-    return acquirer
+    return client
 
 
 async def _handle(request: Request) -> Response:
@@ -125,12 +152,16 @@ async def _handle(request: Request) -> Response:
     try:
         if request.method != "POST":
             raise RequestRejected(ResultCode.METHOD_NOT_SUPPORTED)
-        endpoint = ENDPOINTS.get(api)
-        if endpoint is None:
+        if api in ENDPOINTS:
+            body = await _read_body(request)
+            acquirer = _authenticate(hub, request, body, hub.acquirers)
+            document = await ENDPOINTS[api](hub, acquirer, body)
+        elif api in WALLET_ENDPOINTS:
+            body = await _read_body(request)
+            wallet = _authenticate(hub, request, body, hub.wallet_clients)
+            document = await WALLET_ENDPOINTS[api](hub, wallet, body)
+        else:
             raise RequestRejected(ResultCode.INVALID_API, f"no API named {api!r}")
-        body = await _read_body(request)
-        acquirer = _authenticate(hub, request, body)
-        document = await endpoint(hub, acquirer, body)
     except RequestRejected as exc:
         document = {"result": wire.result_json(exc.code, exc.message)}
     except StorageUnavailable:

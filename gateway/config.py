@@ -66,6 +66,7 @@ class HubConfig(_Section):
     key_version: str = "1"
     request_time_skew_seconds: int = Field(300, gt=0)
     wallet_timeout_seconds: float = Field(10.0, gt=0)
+    order_ttl_seconds: int = Field(900, gt=0)
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
 

@@ -26,15 +26,15 @@ from gateway.answers import Answer, payment_result
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, RequestRejected
-from gateway.models import Payment, mask_code
+from gateway.models import Payment, Purchase, mask_code
 from gateway.notifications import notification_body
 from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
-from routing import ConsultOption, NoRoute, Route, Router
+from routing import ConsultOption, NoRoute, Route, Router, Wallet
 
-__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "new_id"]
+__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "new_id", "purchase"]
 
 log = logging.getLogger("causeway.engine")
 
@@ -156,11 +156,20 @@ class PaymentEngine:
             method_type=request.paymentMethod.paymentMethodType, payment_code=code
         )
         route = self.router.select(wallet, allowed_regions=request.allowedPspRegions)
-        amount = request.paymentAmount.money()
-        settlement_currency = _settlement_currency(acquirer, request.settlementStrategy)
+        payment = await self.open_payment(
+            purchase(acquirer, request, digest), wallet, route, mask_code(code)
+        )
+        return payment, route
+
+    async def open_payment(
+        self, bought: Purchase, wallet: Wallet, route: Route, code_masked: str
+    ) -> Payment:
+        """Quote ``bought`` into the wallet's and the settlement currency and persist it
+        as a PENDING payment to ``wallet`` through ``route``."""
+        amount = bought.amount
         payment_quote = await self.quotes.quote(amount.currency, wallet.currency, Direction.COLLECT)
         settlement_quote = await self.quotes.quote(
-            amount.currency, settlement_currency, Direction.PAY_OUT
+            amount.currency, bought.settlement_currency, Direction.PAY_OUT
         )
         pay_to_amount = payment_quote.convert(amount)
         settlement_amount = settlement_quote.convert(amount)
@@ -170,36 +179,27 @@ class PaymentEngine:
             )
         now = datetime.now(UTC)
         payment_id = new_id("P")
-        merchant = request.order.merchant
-        region = merchant.merchantAddress.region if merchant.merchantAddress else None
         payment = Payment(
             payment_id=payment_id,
-            acquirer_id=acquirer.client_id,
-            payment_request_id=request.paymentRequestId,
-            fingerprint=digest,
+            acquirer_id=bought.acquirer_id,
+            payment_request_id=bought.payment_request_id,
+            fingerprint=bought.fingerprint,
             status=PaymentStatus.PENDING,
             result_code=ResultCode.PAYMENT_IN_PROCESS,
             result_message=ResultCode.PAYMENT_IN_PROCESS.message,
             wallet=wallet.psp_id,
             route=route.name,
             wallet_request_id=payment_id,
-            payment_code_masked=mask_code(code),
+            payment_code_masked=code_masked,
             amount=amount,
             pay_to_amount=pay_to_amount,
             settlement_amount=settlement_amount,
             payment_quote=payment_quote,
             settlement_quote=settlement_quote,
-            merchant=connectors.Merchant(
-                merchant_id=merchant.referenceMerchantId,
-                name=merchant.merchantName,
-                mcc=merchant.merchantMCC,
-                region=region or acquirer.region,
-                store_id=merchant.store.referenceStoreId if merchant.store else None,
-                store_name=merchant.store.storeName if merchant.store else None,
-            ),
-            reference_order_id=request.order.referenceOrderId,
-            order_description=request.order.orderDescription,
-            notify_url=request.paymentNotifyUrl,
+            merchant=bought.merchant,
+            reference_order_id=bought.reference_order_id,
+            order_description=bought.order_description,
+            notify_url=bought.notify_url,
             refunded=Money(amount.currency, 0),
             wallet_payment_id=None,
             customer_id=None,
@@ -208,7 +208,7 @@ class PaymentEngine:
             completed_at=None,
         )
         await self.store.create_payment(payment)
-        return payment, route
+        return payment
 
     async def _charge(self, payment: Payment, route: Route, code: str) -> Answer:
         q = payment.payment_quote
@@ -228,17 +228,17 @@ class PaymentEngine:
             result = await self.call(route, connector.build_pay, connector.parse_pay, request)
         except connectors.WalletUnreachable:
             # The request never left: the wallet cannot have charged, so failing is safe.
-            return await self._settle(
+            return await self.record_outcome(
                 payment,
                 connectors.PaymentResult.declined(
                     "PROCESS_FAIL", "the wallet could not be reached; nothing was charged"
                 ),
             )
         except (connectors.WalletTransportError, connectors.WalletProtocolError) as exc:
-            return await self._settle(payment, connectors.PaymentResult.pending(str(exc)))
-        return await self._settle(payment, result)
+            return await self.record_outcome(payment, connectors.PaymentResult.pending(str(exc)))
+        return await self.record_outcome(payment, result)
 
-    async def _settle(self, payment: Payment, result: connectors.PaymentResult) -> Answer:
+    async def record_outcome(self, payment: Payment, result: connectors.PaymentResult) -> Answer:
         """Record what the wallet said about ``payment`` and answer accordingly."""
         match result.outcome:
             case connectors.Outcome.SUCCEEDED:
@@ -315,6 +315,11 @@ class PaymentEngine:
         current = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
         if current is None or current.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
             return current or payment
+        order = await self.store.find_order(current.acquirer_id, current.payment_request_id)
+        if order is not None and datetime.now(UTC) < order.expires_at:
+            # The traveller is paying in their wallet, which reports the result; until the
+            # order expires, a wallet that has not heard of it yet is no reason to close it.
+            return current
         route = self.router.route_named(current.route)
         request = connectors.InquireRequest(current.wallet_request_id, current.acquirer_id)
         try:
@@ -329,10 +334,25 @@ class PaymentEngine:
             # wallet confirms the cancel.
             closed = await self.cancel_at_wallet(current, route)
             return closed.payment or current
-        answer = await self._settle(current, result)
+        answer = await self.record_outcome(current, result)
         return answer.payment or current
 
     # -- cancel ---------------------------------------------------------------------------
+
+    async def reverse_at_wallet(self, payment: Payment) -> connectors.CancelResult:
+        """Make the wallet undo a charge the ledger already counts as not made; the
+        payment's record does not move (it is final)."""
+        route = self.router.route_named(payment.route)
+        request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
+        try:
+            return await self.call(
+                route, route.connector.build_cancel, route.connector.parse_cancel, request
+            )
+        except connectors.ConnectorError as exc:
+            log.error(
+                "payment %s: the wallet's reversal is unconfirmed: %s", payment.payment_id, exc
+            )
+            return connectors.CancelResult.pending(str(exc))
 
     async def cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
         """Cancel at the wallet (reversing any charge) and record it once confirmed."""
@@ -385,7 +405,7 @@ def _check_pay(request: wire.PayRequest) -> str:
         raise RequestRejected(
             ResultCode.PARAM_ILLEGAL,
             f"paymentFactor.inStorePaymentScenario: {scenario!r} is not supported; "
-            "this gateway takes user-presented codes (PaymentCode)",
+            "use PaymentCode, OrderCode, or isCashierPayment",
         )
     code = request.paymentMethod.paymentMethodId
     if not code or not _PAYMENT_CODE.fullmatch(code):
@@ -406,6 +426,30 @@ def _check_pay(request: wire.PayRequest) -> str:
             "order.orderAmount.currency: must be the paymentAmount's currency",
         )
     return code
+
+
+def purchase(acquirer: AcquirerConfig, request: wire.PayRequest, digest: str) -> Purchase:
+    """The purchase a pay request describes."""
+    merchant = request.order.merchant
+    region = merchant.merchantAddress.region if merchant.merchantAddress else None
+    return Purchase(
+        acquirer_id=acquirer.client_id,
+        payment_request_id=request.paymentRequestId,
+        fingerprint=digest,
+        amount=request.paymentAmount.money(),
+        settlement_currency=_settlement_currency(acquirer, request.settlementStrategy),
+        merchant=connectors.Merchant(
+            merchant_id=merchant.referenceMerchantId,
+            name=merchant.merchantName,
+            mcc=merchant.merchantMCC,
+            region=region or acquirer.region,
+            store_id=merchant.store.referenceStoreId if merchant.store else None,
+            store_name=merchant.store.storeName if merchant.store else None,
+        ),
+        reference_order_id=request.order.referenceOrderId,
+        order_description=request.order.orderDescription,
+        notify_url=request.paymentNotifyUrl,
+    )
 
 
 def _settlement_currency(acquirer: AcquirerConfig, strategy: wire.SettlementStrategy | None) -> str:

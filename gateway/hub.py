@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import httpx
 from redis.asyncio import Redis
@@ -23,10 +24,13 @@ from gateway.config import AcquirerConfig, Settings
 from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
 from gateway.engine import PaymentEngine
 from gateway.errors import ConfigError
+from gateway.models import Order
 from gateway.notifications import SCHEDULE, Dispatcher
+from gateway.orders import Orders
 from gateway.quotes import QuoteBook
 from gateway.refunds import Refunds
 from gateway.store import Store
+from gateway.wallet_api import WalletClient
 from routing import Route, Router, Wallet
 
 __all__ = ["Hub"]
@@ -49,6 +53,8 @@ class Hub:
     engine: PaymentEngine
     refunds: Refunds
     cancels: Cancels
+    orders: Orders
+    wallet_clients: dict[str, WalletClient]
     signer: RsaSigner
     acquirers: dict[str, Acquirer]
     http: httpx.AsyncClient
@@ -119,12 +125,25 @@ class Hub:
             engine=engine,
             refunds=Refunds(engine),
             cancels=Cancels(engine),
+            orders=Orders(engine, ttl=timedelta(seconds=settings.hub.order_ttl_seconds)),
+            wallet_clients=_wallet_clients(settings, router),
             signer=signer,
             acquirers=acquirers,
             http=http,
             redis=redis,
             skipped_routes=skipped,
         )
+
+    def cashier_url(self, order: Order) -> str | None:
+        """Where the traveller pays a cashier order: the wallet's own page, which shows the
+        order and, once confirmed, claims it (``None`` for a QR order)."""
+        if order.wallet is None:
+            return None
+        route = self.engine.router.select(self.engine.router.wallet(order.wallet))
+        base = str(
+            next(r.settings for r in self.settings.routes if r.name == route.name)["base_url"]
+        )
+        return f"{base.rstrip('/')}/cashier?{urlencode({'codeValue': order.code_value})}"
 
     def start_background(self) -> None:
         """Start the work that runs beside the API: delivering notifications."""
@@ -138,6 +157,23 @@ class Hub:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+
+
+def _wallet_clients(settings: Settings, router: Router) -> dict[str, WalletClient]:
+    """Wallets that may call the hub: those reached over the Alipay+ protocol, by the
+    ``psp_id`` they sign as and the public key their route names."""
+    clients: dict[str, WalletClient] = {}
+    for route in settings.routes:
+        key = route.settings.get("wallet_public_key")
+        if route.kind != "alipayplus" or not isinstance(key, str):
+            continue
+        try:
+            verifier = RsaVerifier(key.encode())
+        except ValueError as exc:
+            raise ConfigError(f"route {route.name}: wallet_public_key: {exc}") from exc
+        psp_id = str(route.settings.get("psp_id", route.wallet))
+        clients[psp_id] = WalletClient(router.wallet(route.wallet), verifier)
+    return clients
 
 
 def _build_router(settings: Settings) -> tuple[Router, dict[str, str]]:

@@ -10,12 +10,43 @@ from fx import Money, Quote
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 
-__all__ = ["Notification", "Payment", "Refund", "mask_code"]
+__all__ = ["Notification", "Order", "Payment", "Purchase", "Refund", "mask_code"]
 
 
 def mask_code(code: str) -> str:
     """A payment code as it may appear in storage, logs and answers: ``••••••••••••••3344``."""
     return "•" * max(len(code) - 4, 4) + code[-4:] if len(code) > 8 else "•" * len(code)
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """What an acquirer asked to be paid, whichever way the traveller pays it."""
+
+    acquirer_id: str
+    payment_request_id: str
+    fingerprint: str
+    amount: Money
+    settlement_currency: str
+    merchant: Merchant
+    reference_order_id: str
+    order_description: str
+    notify_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A purchase waiting for the traveller to scan its QR code (or pay at the cashier).
+
+    The payment is made when a wallet claims the order; until then there is no wallet, no
+    quote and no charge.
+    """
+
+    order_id: str
+    purchase: Purchase
+    code_value: str
+    expires_at: datetime
+    created_at: datetime
+    wallet: str | None = None  # the wallet the acquirer chose, for cashier payments
 
 
 @dataclass(frozen=True, slots=True)

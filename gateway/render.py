@@ -5,17 +5,19 @@ Every scalar is a string; optional members are left out rather than sent empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gateway.answers import Answer, payment_result
-from gateway.models import Payment
+from gateway.models import Order, Payment
+from gateway.orders import OrderAnswer
 from gateway.refunds import RefundAnswer
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.wire import amount_json, compact, quote_json, result_json
 from routing import ConsultOption, Router
 
-__all__ = ["cancel", "consult", "inquiry", "pay", "refund"]
+__all__ = ["cancel", "consult", "inquiry", "order", "order_inquiry", "pay", "refund"]
 
 
 def _payment_fields(payment: Payment, router: Router) -> dict[str, Any]:
@@ -112,4 +114,36 @@ def consult(options: list[ConsultOption]) -> dict[str, Any]:
             )
             for option in options
         ],
+    }
+
+
+def order(answer: OrderAnswer, cashier_url: Callable[[Order], str | None]) -> dict[str, Any]:
+    """The answer to an order-making ``pay``: the QR code to show, or the cashier to visit."""
+    document: dict[str, Any] = {"result": result_json(answer.code, answer.message)}
+    made = answer.order
+    if made is None or answer.code is ResultCode.REPEAT_REQ_INCONSISTENT:
+        return document
+    document["paymentRequestId"] = made.purchase.payment_request_id
+    document["paymentAmount"] = amount_json(made.purchase.amount)
+    document["paymentExpiryTime"] = made.expires_at.isoformat()
+    url = cashier_url(made)
+    if url is not None:
+        document["paymentUrl"] = url
+    else:
+        document["orderCodeForm"] = {
+            "codeDetails": [
+                {"codeValueType": "ORDER_CODE", "displayType": "TEXT", "codeValue": made.code_value}
+            ],
+            "expireTime": made.expires_at.isoformat(),
+        }
+    return document
+
+
+def order_inquiry(answer: Answer, payment_request_id: str) -> dict[str, Any]:
+    """An inquiry about an order no wallet has claimed yet."""
+    return {
+        "result": result_json(ResultCode.SUCCESS),
+        "paymentResult": result_json(answer.code, answer.message),
+        "paymentStatus": "WAITING" if answer.code.status.value == "U" else "CLOSED",
+        "paymentRequestId": payment_request_id,
     }

@@ -12,6 +12,7 @@ __all__ = [
     "closed_requests",
     "metadata",
     "notifications",
+    "orders",
     "payment_events",
     "payments",
     "refunds",
@@ -130,4 +131,27 @@ notifications = sa.Table(
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("delivered_at", _TS),
     sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+)
+
+# Orders waiting for a traveller to scan their QR code (or pay at a wallet's cashier). The
+# payment row is made when a wallet claims the order, under the same request id.
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_id", sa.String(64), primary_key=True),
+    sa.Column("acquirer_id", sa.String(64), nullable=False),
+    sa.Column("payment_request_id", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("settlement_currency", sa.String(3), nullable=False),
+    sa.Column("merchant", sa.JSON, nullable=False),
+    sa.Column("reference_order_id", sa.String(64), nullable=False),
+    sa.Column("order_description", sa.String(256), nullable=False),
+    sa.Column("notify_url", sa.String(2048)),
+    sa.Column("code_value", sa.String(512), nullable=False),
+    sa.Column("wallet", sa.String(64)),
+    sa.Column("expires_at", _TS, nullable=False),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.UniqueConstraint("acquirer_id", "payment_request_id", name="uq_orders_request"),
 )

@@ -22,11 +22,25 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from fx import Money
-from gateway._rows import payment_from_row, payment_row, refund_from_row, refund_row
+from gateway._rows import (
+    order_from_row,
+    order_row,
+    payment_from_row,
+    payment_row,
+    refund_from_row,
+    refund_row,
+)
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
-from gateway.models import Notification, Payment, Refund
+from gateway.models import Notification, Order, Payment, Refund
 from gateway.results import ResultCode
-from gateway.schema import closed_requests, notifications, payment_events, payments, refunds
+from gateway.schema import (
+    closed_requests,
+    notifications,
+    orders,
+    payment_events,
+    payments,
+    refunds,
+)
 from gateway.states import (
     PaymentStatus,
     RefundStatus,
@@ -124,6 +138,34 @@ class Store:
                 await _record_event(connection, payment.payment_id, None, payment.status, payment)
         except IntegrityError as exc:
             raise DuplicateRequest(payment.payment_request_id) from exc
+
+    async def create_order(self, order: Order) -> None:
+        """Insert an order waiting for its traveller, or raise :class:`DuplicateRequest`."""
+        try:
+            async with self._transaction() as connection:
+                await connection.execute(orders.insert().values(**order_row(order)))
+        except IntegrityError as exc:
+            raise DuplicateRequest(order.purchase.payment_request_id) from exc
+
+    async def find_order(self, acquirer_id: str, payment_request_id: str) -> Order | None:
+        query = orders.select().where(
+            orders.c.acquirer_id == acquirer_id, orders.c.payment_request_id == payment_request_id
+        )
+        return await self._one_order(query)
+
+    async def get_order(self, order_id: str) -> Order | None:
+        return await self._one_order(orders.select().where(orders.c.order_id == order_id))
+
+    async def _one_order(self, query: sa.Select[Any]) -> Order | None:
+        async with self._guard(), self._engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        return None if row is None else order_from_row(row)
+
+    async def find_by_wallet_request(self, wallet_request_id: str) -> Payment | None:
+        """The payment a wallet knows by ``wallet_request_id`` (what we sent it)."""
+        return await self._one_payment(
+            payments.select().where(payments.c.wallet_request_id == wallet_request_id)
+        )
 
     async def close_request(self, acquirer_id: str, payment_request_id: str) -> None:
         """Record that a pay with this request id must never be taken (idempotent)."""

@@ -24,6 +24,8 @@ __all__ = [
     "InquiryPaymentRequest",
     "PayRequest",
     "RefundRequest",
+    "UserInitiatedPayRequest",
+    "WalletNotifyPaymentRequest",
     "amount_json",
     "compact",
     "parse",
@@ -69,6 +71,7 @@ class WireAmount(_Model):
 
 class Address(_Model):
     region: Region | None = None
+    city: Annotated[StrictStr, Field(max_length=64)] | None = None
 
 
 class Store(_Model):
@@ -139,6 +142,29 @@ class RefundRequest(_Model):
     paymentId: Id64 | None = None
     refundAmount: WireAmount
     refundReason: Annotated[StrictStr, Field(max_length=256)] | None = None
+
+
+class UserInitiatedPayRequest(_Model):
+    """A wallet claims the order its traveller scanned (Alipay+ MPP → hub)."""
+
+    codeValue: Annotated[StrictStr, Field(min_length=1, max_length=512)]
+    customerId: Id64 | None = None
+
+
+class WalletResult(_Model):
+    resultStatus: Annotated[StrictStr, Field(pattern=r"^[SFU]$")]
+    resultCode: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    resultMessage: Annotated[StrictStr, Field(max_length=256)] | None = None
+
+
+class WalletNotifyPaymentRequest(_Model):
+    """A wallet reports the result of a payment it charged (Alipay+ MPP → hub)."""
+
+    paymentRequestId: Id64
+    paymentResult: WalletResult
+    paymentId: Id64 | None = None
+    customerId: Id64 | None = None
+    payToAmount: WireAmount | None = None
 
 
 class ConsultPaymentRequest(_Model):

@@ -141,7 +141,7 @@ _DELETE = object()
         (["order", "merchant"], _DELETE, "order.merchant"),
         (["order", "orderAmount", "currency"], "USD", "order.orderAmount.currency"),
         (["paymentMethod", "paymentMethodId"], _DELETE, "paymentMethod.paymentMethodId"),
-        (["paymentFactor", "inStorePaymentScenario"], "OrderCode", "inStorePaymentScenario"),
+        (["paymentFactor", "inStorePaymentScenario"], "EntryCode", "inStorePaymentScenario"),
     ],
     ids=[
         "number-not-string",

@@ -1,0 +1,141 @@
+"""The hub's wallet-facing API, in the Alipay+ wallet (MPP) form.
+
+Wallets on the Alipay+ protocol call the hub, signed with their own keys, for the flows
+where the traveller acts in their wallet:
+
+- ``userInitiatedPay``: the traveller scanned a merchant's order code (or confirmed on the
+  wallet's cashier page); the hub makes the payment and answers with what to charge, in
+  the wallet's currency, and the quote;
+- ``notifyPayment``: the wallet reports the result. Reports are applied idempotently:
+  a duplicate changes nothing, a success arriving after the payment was cancelled or
+  failed is answered by making the wallet reverse it (a cancel wins), and a failure never
+  overturns a success.
+
+Wallets on other protocols will reach the hub through their connector's inbound route.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import connectors
+from connectors import RsaVerifier
+from gateway import wire
+from gateway.coordination import LockBusy
+from gateway.engine import PaymentEngine
+from gateway.models import Payment
+from gateway.orders import Claim, Orders
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus
+from gateway.wire import amount_json, compact, quote_json, result_json
+from routing import Wallet
+
+__all__ = ["WalletClient", "notify_payment", "user_initiated_pay"]
+
+log = logging.getLogger("causeway.wallet_api")
+
+
+@dataclass(frozen=True, slots=True)
+class WalletClient:
+    """A wallet allowed to call the hub, with the verifier of its signatures."""
+
+    wallet: Wallet
+    verifier: RsaVerifier = field(repr=False)
+
+
+def _claim_json(claim: Claim) -> dict[str, Any]:
+    document: dict[str, Any] = {"result": result_json(claim.code, claim.message)}
+    payment, order = claim.payment, claim.order
+    if payment is None or order is None:
+        return document
+    merchant = payment.merchant
+    document.update(
+        compact(
+            {
+                "acquirerId": payment.acquirer_id,
+                "pspId": payment.wallet,
+                "paymentRequestId": payment.wallet_request_id,
+                "paymentAmount": amount_json(payment.amount),
+                "payToAmount": amount_json(payment.pay_to_amount),
+                "paymentQuote": quote_json(payment.payment_quote),
+                "paymentExpiryTime": order.expires_at.isoformat(),
+                "order": {
+                    "referenceOrderId": payment.reference_order_id,
+                    "orderDescription": payment.order_description,
+                    "orderAmount": amount_json(payment.amount),
+                    "merchant": compact(
+                        {
+                            "referenceMerchantId": merchant.merchant_id,
+                            "merchantName": merchant.name,
+                            "merchantMCC": merchant.mcc,
+                            "merchantAddress": {"region": merchant.region},
+                        }
+                    ),
+                },
+            }
+        )
+    )
+    return document
+
+
+async def user_initiated_pay(orders: Orders, client: WalletClient, body: bytes) -> dict[str, Any]:
+    request = wire.parse(wire.UserInitiatedPayRequest, body)
+    return _claim_json(await orders.claim(client.wallet, request.codeValue))
+
+
+async def notify_payment(
+    engine: PaymentEngine, client: WalletClient, body: bytes
+) -> dict[str, Any]:
+    request = wire.parse(wire.WalletNotifyPaymentRequest, body)
+    payment = await engine.store.find_by_wallet_request(request.paymentRequestId)
+    if payment is None:
+        return {"result": result_json(ResultCode.ORDER_NOT_EXIST)}
+    if payment.wallet != client.wallet.psp_id:
+        return {"result": result_json(ResultCode.ACCESS_DENIED, "not this wallet's payment")}
+    if request.payToAmount is not None and request.payToAmount.money() != payment.pay_to_amount:
+        return {
+            "result": result_json(
+                ResultCode.PARAM_ILLEGAL, "payToAmount: differs from what the hub asked"
+            )
+        }
+    status = request.paymentResult.resultStatus
+    if status == "U":
+        return {"result": result_json(ResultCode.SUCCESS)}  # nothing final to apply yet
+    try:
+        async with engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
+            current = await engine.store.find_by_wallet_request(request.paymentRequestId)
+            assert current is not None  # payments are never deleted
+            if status == "S":
+                result = connectors.PaymentResult.succeeded(
+                    wallet_payment_id=request.paymentId, customer_id=request.customerId
+                )
+            else:
+                code = request.paymentResult.resultCode
+                result = connectors.PaymentResult.declined(
+                    code, request.paymentResult.resultMessage or code, wallet_code=code
+                )
+            await _apply(engine, current, result)
+    except LockBusy:
+        return {"result": result_json(ResultCode.UNKNOWN_EXCEPTION, "busy; send it again")}
+    return {"result": result_json(ResultCode.SUCCESS)}
+
+
+async def _apply(engine: PaymentEngine, payment: Payment, result: connectors.PaymentResult) -> None:
+    match payment.status:
+        case PaymentStatus.PENDING | PaymentStatus.UNKNOWN:
+            await engine.record_outcome(payment, result)
+        case PaymentStatus.CANCELLED | PaymentStatus.FAILED if (
+            result.outcome is connectors.Outcome.SUCCEEDED
+        ):
+            # A cancel wins: the wallet charged a payment we had closed, so it must reverse.
+            log.warning(
+                "payment %s: wallet reported success after %s; reversing",
+                payment.payment_id,
+                payment.status,
+            )
+            await engine.reverse_at_wallet(payment)
+        case _:
+            # A duplicate, or a failure reported after a success: the first final word stands.
+            pass
