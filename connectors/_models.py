@@ -96,18 +96,25 @@ class PayRequest:
 
 @dataclass(frozen=True, slots=True)
 class InquireRequest:
-    """Ask the wallet for the state of the payment it knows by ``wallet_request_id``."""
+    """Ask the wallet for the state of the payment it knows by ``wallet_request_id``.
+
+    ``wallet_payment_id`` is the wallet's own id for it, when an earlier answer gave one
+    (even a pending answer): some protocols can only be asked by that id.
+    """
 
     wallet_request_id: str
     acquirer_id: str
+    wallet_payment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CancelRequest:
-    """Cancel (and reverse, if it was charged) the payment known by ``wallet_request_id``."""
+    """Cancel (and reverse, if it was charged) the payment known by ``wallet_request_id``;
+    ``wallet_payment_id`` as for :class:`InquireRequest`."""
 
     wallet_request_id: str
     acquirer_id: str
+    wallet_payment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,9 @@ class RefundRequest:
     refund_from_amount: Amount
     quote: QuoteTerms | None
     reason: str | None = None
+    #: The whole payment being refunded, in its transaction currency (some protocols
+    #: require the original amount alongside the refund's).
+    payment_amount: Amount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +182,20 @@ class PaymentResult:
         return cls(Outcome.FAILED, code, message, wallet_code=wallet_code)
 
     @classmethod
-    def pending(cls, message: str, *, wallet_code: str | None = None) -> PaymentResult:
-        return cls(Outcome.PENDING, "PAYMENT_IN_PROCESS", message, wallet_code=wallet_code)
+    def pending(
+        cls,
+        message: str,
+        *,
+        wallet_code: str | None = None,
+        wallet_payment_id: str | None = None,
+    ) -> PaymentResult:
+        return cls(
+            Outcome.PENDING,
+            "PAYMENT_IN_PROCESS",
+            message,
+            wallet_code=wallet_code,
+            wallet_payment_id=wallet_payment_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)

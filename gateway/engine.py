@@ -321,7 +321,9 @@ class PaymentEngine:
             # order expires, a wallet that has not heard of it yet is no reason to close it.
             return current
         route = self.router.route_named(current.route)
-        request = connectors.InquireRequest(current.wallet_request_id, current.acquirer_id)
+        request = connectors.InquireRequest(
+            current.wallet_request_id, current.acquirer_id, current.wallet_payment_id
+        )
         try:
             result = await self.call(
                 route, route.connector.build_inquire, route.connector.parse_inquire, request
@@ -343,7 +345,9 @@ class PaymentEngine:
         """Make the wallet undo a charge the ledger already counts as not made; the
         payment's record does not move (it is final)."""
         route = self.router.route_named(payment.route)
-        request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
+        request = connectors.CancelRequest(
+            payment.wallet_request_id, payment.acquirer_id, payment.wallet_payment_id
+        )
         try:
             return await self.call(
                 route, route.connector.build_cancel, route.connector.parse_cancel, request
@@ -356,7 +360,9 @@ class PaymentEngine:
 
     async def cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
         """Cancel at the wallet (reversing any charge) and record it once confirmed."""
-        request = connectors.CancelRequest(payment.wallet_request_id, payment.acquirer_id)
+        request = connectors.CancelRequest(
+            payment.wallet_request_id, payment.acquirer_id, payment.wallet_payment_id
+        )
         try:
             result = await self.call(
                 route, route.connector.build_cancel, route.connector.parse_cancel, request

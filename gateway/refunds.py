@@ -153,6 +153,7 @@ class Refunds:
             ),
             quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
             reason=refund.reason,
+            payment_amount=connectors.Amount(payment.amount.currency, payment.amount.minor),
         )
         connector = route.connector
         try:
