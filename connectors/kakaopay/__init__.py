@@ -1,0 +1,225 @@
+"""The KakaoPay connector: a Korean traveller pays from KakaoPay's online payment API.
+
+KakaoPay's single payment is a redirect flow: the merchant calls ``ready``, sends the
+traveller to ``next_redirect_*_url``, KakaoPay sends them back to ``approval_url`` with a
+``pg_token``, and the merchant calls ``approve``. ``order`` reports a payment's status and
+``cancel`` takes back all or part of it (a refund is a partial cancel). Every call is a JSON
+``POST`` to ``https://open-api.kakaopay.com/online/v1/payment/<api>`` with
+``Authorization: SECRET_KEY <secret key>`` (the current open API; the older
+``kapi.kakao.com`` form with ``KakaoAK <admin key>`` and form bodies is not modelled, but
+its ``code``/``msg`` error bodies are read). KakaoPay signs nothing, and its only currency
+is the won, which has no minor unit: amounts go out as they are. Failures are HTTP 4xx with
+``error_code``; ``_wire.ErrorCode`` says which codes are published and which are ours.
+
+How Causeway's contract maps onto it:
+
+- ``build_pay`` is ``ready``; ``partner_order_id`` is ``wallet_request_id`` and
+  ``partner_user_id`` is ``PayRequest.payment_code``, the traveller's KakaoPay user
+  identifier. (For a merchant, ``partner_user_id`` is its own user id and KakaoPay learns
+  who pays on its page; here it names the traveller, so the simulator knows who approves.)
+- ``parse_pay`` is always pending on success: nothing is charged until the traveller
+  approves. It carries the ``tid`` in ``wallet_payment_id``; the core keeps it.
+- KakaoPay does not document deduplicating ``ready`` by ``partner_order_id``; the
+  simulator does (a repeat gets the same ``tid``; other amounts under the same id are
+  refused), as the contract needs. With the real wallet a repeated ``ready`` only opens a
+  second ``tid`` nobody approves, which is harmless: money moves only on ``approve``.
+- The traveller's approval (and the hub's ``approve`` call) happen outside the contract.
+  The simulator plays the traveller and approves by itself, immediately or after
+  ``approval_delay_seconds``, debiting the account or failing the payment; ``order`` then
+  says ``SUCCESS_PAYMENT`` or ``FAIL_PAYMENT``. Its ``FAIL_PAYMENT`` answer carries the
+  failed approval's ``extras`` (an extension) so a decline keeps its reason.
+- ``build_inquire`` is ``order`` and ``build_cancel`` a full ``cancel``, both naming the
+  payment by ``cid`` + ``partner_order_id`` only. KakaoPay's own API needs the ``tid``,
+  which :class:`~connectors.InquireRequest` and :class:`~connectors.CancelRequest` do not
+  carry, and its ``cancel`` needs ``cancel_amount``, which ``CancelRequest`` does not carry
+  either: leaving it out means "everything still cancellable". Both are Causeway
+  extensions the simulator implements; against the real wallet the SDK must pass the tid
+  and the amount.
+- ``build_refund`` is a ``cancel`` with ``cancel_amount`` = ``refund_from_amount``, naming
+  the payment by ``wallet_payment_id`` (the tid) when known. KakaoPay has no refund request
+  id: ``refund_request_id`` travels in ``payload`` (echoed back, stored with the cancel),
+  on which the simulator deduplicates; the real wallet does not, so there a retried refund
+  could pay twice unless the hub first looks for its ``payload`` among the cancels that
+  ``order`` lists in ``payment_action_details``.
+- "A cancel wins" holds by construction with the real wallet (no money moves until the
+  hub calls ``approve``); the simulator, approving by itself, instead closes a
+  ``partner_order_id`` cancelled before its ``ready`` arrived.
+- Inbound callbacks (a later issue): KakaoPay's single payment documents no
+  server-to-server notification; its "callback" is the traveller's browser returning to
+  ``approval_url`` with ``pg_token`` (or to ``cancel_url``/``fail_url``). The hub's route
+  there would call ``approve`` and map its answer (``SUCCESS_PAYMENT`` fields, or -780
+  with ``extras``) as ``parse_inquire`` maps ``order``.
+
+Settings (one route's table in the configuration)::
+
+    base_url      "https://open-api.kakaopay.com"         where the API lives
+    cid           "TC0ONETIME"                            the merchant (here: hub) code
+    secret_key    "DEV..."                                the secret key (secret)
+    approval_url  "https://hub.example/kakaopay/return"   where KakaoPay sends the traveller
+    cancel_url    (optional, default approval_url)
+    fail_url      (optional, default approval_url)
+    currencies    ["KRW"]                                 the only one KakaoPay charges in
+    regions       ["KR"]
+    path_prefix   "/online/v1/payment"                    optional
+
+Example::
+
+    connector = KakaoPayConnector("kakaopay", settings)
+    response = await exchange(client, connector.build_pay(request), connector=connector.name)
+    result = connector.parse_pay(request, response)   # PENDING, with the tid
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from connectors import (
+    Amount,
+    CancelRequest,
+    CancelResult,
+    Capabilities,
+    InquireRequest,
+    Operation,
+    OperationNotSupported,
+    PaymentResult,
+    PayRequest,
+    RefundRequest,
+    RefundResult,
+)
+from connectors.kakaopay import _results, _translate
+from connectors.kakaopay._envelope import Envelope
+from connectors.kakaopay._settings import load_settings
+from connectors.kakaopay._wire import CancelResponse, OrderResponse, ReadyResponse
+
+__all__ = ["KakaoPayConnector"]
+
+_READY = "ready"
+_ORDER = "order"
+_CANCEL = "cancel"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _unknown(response: httpx.Response) -> str:
+    return f"KakaoPay answered HTTP {response.status_code}; the outcome is unknown"
+
+
+class KakaoPayConnector:
+    """A :class:`connectors.Connector` for KakaoPay's online payment API.
+
+    It is also its own :class:`connectors.ConnectorFactory`. ``clock`` is accepted for the
+    uniform factory signature; KakaoPay's requests carry no timestamp to stamp.
+    """
+
+    name: str
+    capabilities: Capabilities
+
+    def __init__(
+        self,
+        name: str,
+        settings: Mapping[str, Any],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        config = load_settings(name, settings)
+        self.name = name
+        self.capabilities = Capabilities(
+            operations=frozenset(Operation),
+            currencies=config.currencies,
+            regions=config.regions,
+            # The acquirer presents the traveller's code; the redirect is KakaoPay's side.
+            modes=frozenset({"PaymentCode"}),
+        )
+        self._cid = config.cid
+        self._currencies = config.currencies
+        self._urls = (config.approval_url, config.cancel_url, config.fail_url)
+        self._envelope = Envelope(
+            connector=name,
+            base_url=config.base_url,
+            path_prefix=config.path_prefix,
+            secret_key=config.secret_key,
+        )
+
+    def __repr__(self) -> str:
+        return f"KakaoPayConnector(name={self.name!r}, cid={self._cid!r})"
+
+    def _check_currency(self, amount: Amount) -> None:
+        # Sending ¥1,200 as ₩1,200 would be a silent loss: refuse before anything leaves.
+        if amount.currency not in self._currencies:
+            raise OperationNotSupported(
+                f"KakaoPay charges in {', '.join(sorted(self._currencies))}, not {amount.currency}",
+                connector=self.name,
+            )
+
+    def build_pay(self, request: PayRequest) -> httpx.Request:
+        """``ready`` for the traveller ``payment_code``, keyed by ``wallet_request_id``."""
+        self._check_currency(request.pay_to_amount)
+        body = _translate.ready_body(request, self._cid, self._urls)
+        return self._envelope.request(_READY, body.to_bytes())
+
+    def parse_pay(self, request: PayRequest, response: httpx.Response) -> PaymentResult:
+        answer = self._envelope.read(_READY, response, ReadyResponse)
+        if answer is None:
+            return PaymentResult.pending(_unknown(response))
+        return _results.pay_result(answer)
+
+    def build_inquire(self, request: InquireRequest) -> httpx.Request:
+        """``order`` by ``partner_order_id`` (see the module docstring)."""
+        body = _translate.order_body(request, self._cid)
+        return self._envelope.request(_ORDER, body.to_bytes())
+
+    def parse_inquire(self, request: InquireRequest, response: httpx.Response) -> PaymentResult:
+        answer = self._envelope.read(_ORDER, response, OrderResponse)
+        if answer is None:
+            return PaymentResult.pending(_unknown(response))
+        if isinstance(answer, OrderResponse):
+            self._envelope.check_echo(
+                _ORDER, "partner_order_id", request.wallet_request_id, answer.partner_order_id
+            )
+        return _results.inquiry_result(answer)
+
+    def build_cancel(self, request: CancelRequest) -> httpx.Request:
+        """A full ``cancel`` by ``partner_order_id``, before or after approval."""
+        body = _translate.cancel_body(request, self._cid)
+        return self._envelope.request(_CANCEL, body.to_bytes())
+
+    def parse_cancel(self, request: CancelRequest, response: httpx.Response) -> CancelResult:
+        answer = self._envelope.read(_CANCEL, response, CancelResponse)
+        if answer is None:
+            return CancelResult.pending(_unknown(response))
+        if isinstance(answer, CancelResponse):
+            self._envelope.check_echo(
+                _CANCEL, "partner_order_id", request.wallet_request_id, answer.partner_order_id
+            )
+        return _results.cancel_result(answer)
+
+    def build_refund(self, request: RefundRequest) -> httpx.Request:
+        """A partial ``cancel`` of ``refund_from_amount``, keyed by ``refund_request_id``."""
+        self._check_currency(request.refund_from_amount)
+        body = _translate.refund_body(request, self._cid)
+        return self._envelope.request(_CANCEL, body.to_bytes())
+
+    def parse_refund(self, request: RefundRequest, response: httpx.Response) -> RefundResult:
+        answer = self._envelope.read(_CANCEL, response, CancelResponse)
+        if answer is None:
+            return RefundResult.pending(_unknown(response))
+        if isinstance(answer, CancelResponse):
+            echo = self._envelope.check_echo
+            echo(_CANCEL, "partner_order_id", request.wallet_request_id, answer.partner_order_id)
+            echo(_CANCEL, "tid", request.wallet_payment_id, answer.tid)
+            echo(_CANCEL, "payload", request.refund_request_id, answer.payload)
+            # A cancel of another amount than asked is not the refund we sent.
+            cancelled = answer.approved_cancel_amount
+            echo(
+                _CANCEL,
+                "approved_cancel_amount",
+                str(request.refund_from_amount.value),
+                None if cancelled is None else str(cancelled.total),
+            )
+        return _results.refund_result(answer)

@@ -1,0 +1,269 @@
+"""The Safaricom M-Pesa connector (Daraja API, M-Pesa Express a.k.a. STK push), Kenya.
+
+The traveller's ``PayRequest.payment_code`` is their M-Pesa phone number (MSISDN,
+``2547XXXXXXXX``; a leading ``+`` is dropped, anything else is left for M-Pesa to judge).
+
+Operations, and how Daraja makes them::
+
+    pay       POST /mpesa/stkpush/v1/processrequest   -> PENDING + CheckoutRequestID
+    inquire   POST /mpesa/stkpushquery/v1/query       -> ResultCode "0" / "1" / "1032"...
+    refund    POST /mpesa/reversal/v1/request         -> PENDING (result by callback)
+    cancel    not supported: no API withdraws a prompt; an unanswered one expires by itself
+
+Settings (one route's table)::
+
+    base_url             "https://api.safaricom.co.ke"
+    consumer_key         the Daraja app's key         consumer_secret   its secret (secret)
+    shortcode            the paybill, 5-7 digits       passkey           M-Pesa Express (secret)
+    callback_url         where M-Pesa POSTs results (CallBackURL, ResultURL, QueueTimeOutURL)
+    initiator_name       the reversal operator         security_credential  (secret; already
+                                                       encrypted with Safaricom's certificate)
+    currencies ["KES"]   regions ["KE"]                access_token      optional (secret)
+
+What the public documentation says, and what this connector assumes or simplifies:
+
+- **Token.** Every call carries ``Authorization: Bearer`` with a token from
+  ``GET /oauth/v1/generate?grant_type=client_credentials`` (Basic auth of key:secret), valid
+  ``expires_in`` seconds. The connector does no I/O, so the core fetches it:
+  ``build_token_request()`` / ``parse_token(response)`` give an :class:`AccessToken` and
+  ``with_access_token(token)`` a connector that uses it; ``access_token`` in the settings
+  is a pre-fetched one. A build with no token, or a stale one, raises.
+- **Amounts.** Daraja's ``Amount`` is whole shillings; KES has 2 minor digits, so the
+  connector sends ``value // 100`` and *refuses* (``ConnectorError``) an amount with cents or
+  in another currency rather than rounding away from the quoted amount.
+- **Idempotency.** ``AccountReference`` holds at most 12 characters, so it carries the first
+  12 base32 characters of SHA-256(``wallet_request_id``). Daraja documents no dedup; the
+  simulator treats a push with the same ``AccountReference``, ``Amount`` and phone within its
+  window (24 h) as a repeat and returns the original's ids, which is also the only way to
+  find a push whose answer was lost (the callback names it by ``CheckoutRequestID`` alone);
+  against Daraja itself such a resend may prompt the traveller again. ``TransactionDesc``
+  (13 characters at most) is the merchant's name.
+- **Asynchrony.** The push answer only says the prompt was sent: ``parse_pay`` is PENDING
+  with the ``CheckoutRequestID`` as ``wallet_payment_id``. The query answers ``ResultCode``;
+  while the traveller has not answered it fails with ``500.001.1001 The transaction is being
+  processed`` (5xx: PENDING) or ``ResultCode`` 4999. The query needs the
+  ``CheckoutRequestID``, which ``InquireRequest`` does not carry yet: ``build_inquire`` reads
+  ``request.wallet_payment_id`` when the request has one and raises otherwise.
+- **Refunds** are reversals (``CommandID`` ``TransactionReversal``) of the M-Pesa receipt
+  in ``RefundRequest.wallet_payment_id``; the refund key travels in ``Occasion``. Daraja
+  documents a reversal of the whole transaction; partial reversals are modelled (their sum
+  is capped at the charge). The answer only says "accepted": ``parse_refund`` is PENDING
+  and carries the ``ConversationID`` that the result will name.
+- **Callbacks.** M-Pesa POSTs ``{"Body": {"stkCallback": ...}}`` to ``CallBackURL`` (its
+  ``CallbackMetadata`` holds ``MpesaReceiptNumber``, ``TransactionDate``, ``PhoneNumber``)
+  and ``{"Result": ...}`` to ``ResultURL``. There is no inbound route yet; when there is,
+  :meth:`MpesaConnector.parse_stk_callback` and :meth:`MpesaConnector.parse_reversal_result`
+  turn them into results keyed by ``CheckoutRequestID`` and ``ConversationID``. After a
+  callback, the payment is known by its receipt, which a refund needs.
+- Daraja does not sign its answers (TLS only); errors come as ``{"errorCode",
+  "errorMessage"}`` whose HTTP status varies, so the ``errorCode`` decides.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from connectors import (
+    CancelRequest,
+    CancelResult,
+    Capabilities,
+    ConnectorConfigError,
+    InquireRequest,
+    Operation,
+    OperationNotSupported,
+    PaymentResult,
+    PayRequest,
+    RefundRequest,
+    RefundResult,
+    WalletProtocolError,
+)
+from connectors.mpesa import _results, _translate
+from connectors.mpesa._settings import load_settings
+from connectors.mpesa._token import AccessToken, build_token_request, parse_token
+from connectors.mpesa._wire import (
+    REVERSAL_PATH,
+    STK_PUSH_PATH,
+    STK_QUERY_PATH,
+    DarajaError,
+    ReversalAck,
+    ReversalResultEnvelope,
+    StkCallbackEnvelope,
+    StkPushAck,
+    StkQueryAnswer,
+)
+
+__all__ = ["AccessToken", "MpesaConnector"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@runtime_checkable
+class _NamesWalletPayment(Protocol):
+    # What the SDK's InquireRequest should carry: the id the wallet gave the payment.
+    wallet_payment_id: str | None
+
+
+class MpesaConnector:
+    """A :class:`connectors.Connector` for M-Pesa Kenya over Daraja; its own factory.
+
+    ``clock`` (keyword-only, aware) stamps ``Timestamp`` and judges token expiry.
+    """
+
+    name: str
+    capabilities: Capabilities
+
+    def __init__(
+        self,
+        name: str,
+        settings: Mapping[str, Any],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._config = load_settings(name, settings)
+        self.name = name
+        self.capabilities = Capabilities(
+            operations=frozenset({Operation.PAY, Operation.INQUIRE, Operation.REFUND}),
+            currencies=self._config.currencies,
+            regions=self._config.regions,
+            modes=frozenset({"PaymentCode"}),
+        )
+        self._clock = clock
+        self._token: SecretStr | None = self._config.access_token
+        self._token_expiry: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"MpesaConnector(name={self.name!r}, shortcode={self._config.shortcode!r})"
+
+    # --- the bearer token (fetched by the core) ----------------------------------------
+
+    def build_token_request(self) -> httpx.Request:
+        """``GET /oauth/v1/generate``: what the core sends to get a token."""
+        return build_token_request(self._config)
+
+    def parse_token(self, response: httpx.Response) -> AccessToken:
+        return parse_token(self.name, response, self._clock())
+
+    def with_access_token(self, token: AccessToken) -> MpesaConnector:
+        """A connector like this one that authenticates with ``token``."""
+        other = copy.copy(self)
+        other._token, other._token_expiry = SecretStr(token.value), token.expires_at
+        return other
+
+    def _post(self, path: str, body: bytes) -> httpx.Request:
+        if self._token is None:
+            raise ConnectorConfigError(
+                f"connector {self.name!r}: no access token (setting 'access_token' or "
+                "with_access_token())",
+                connector=self.name,
+            )
+        if self._token_expiry is not None and self._clock() >= self._token_expiry:
+            raise ConnectorConfigError(
+                f"connector {self.name!r}: the access token expired at {self._token_expiry}",
+                connector=self.name,
+            )
+        base = self._config.base_url
+        return httpx.Request(
+            "POST",
+            base.copy_with(path=base.path.rstrip("/") + path),
+            headers={
+                "Authorization": f"Bearer {self._token.get_secret_value()}",
+                "Content-Type": "application/json",
+            },
+            content=body,
+        )
+
+    # --- the contract ------------------------------------------------------------------
+
+    def build_pay(self, request: PayRequest) -> httpx.Request:
+        """An STK push to the phone in ``payment_code``, referenced by ``wallet_request_id``."""
+        body = _translate.stk_push_body(request, self._config, self._clock(), self.name)
+        return self._post(STK_PUSH_PATH, body.to_bytes())
+
+    def parse_pay(self, request: PayRequest, response: httpx.Response) -> PaymentResult:
+        answer = _results.read(self.name, "stkpush", response, StkPushAck)
+        if answer is None:
+            return PaymentResult.pending(f"M-Pesa answered HTTP {response.status_code}")
+        if isinstance(answer, DarajaError):
+            return _results.pay_error(answer)
+        return _results.stk_push_ack(answer)
+
+    def _checkout_request_id(self, request: InquireRequest) -> str:
+        if isinstance(request, _NamesWalletPayment) and request.wallet_payment_id:
+            return request.wallet_payment_id
+        raise ConnectorConfigError(
+            f"connector {self.name!r}: an STK push query needs the CheckoutRequestID from "
+            "the pay answer, which this InquireRequest does not carry",
+            connector=self.name,
+        )
+
+    def build_inquire(self, request: InquireRequest) -> httpx.Request:
+        """The STK push query of the ``CheckoutRequestID`` the pay answer gave."""
+        checkout = self._checkout_request_id(request)
+        body = _translate.stk_query_body(checkout, self._config, self._clock())
+        return self._post(STK_QUERY_PATH, body.to_bytes())
+
+    def parse_inquire(self, request: InquireRequest, response: httpx.Response) -> PaymentResult:
+        answer = _results.read(self.name, "stkpushquery", response, StkQueryAnswer)
+        if answer is None:
+            # Daraja's "The transaction is being processed" is an HTTP 500.
+            return PaymentResult.pending(f"M-Pesa answered HTTP {response.status_code}")
+        if isinstance(answer, DarajaError):
+            return _results.query_error(answer)
+        checkout = self._checkout_request_id(request)
+        if answer.CheckoutRequestID is not None and answer.CheckoutRequestID != checkout:
+            raise WalletProtocolError(
+                f"stkpushquery: answer is for {answer.CheckoutRequestID!r}, not {checkout!r}",
+                connector=self.name,
+                http_status=response.status_code,
+            )
+        return _results.stk_outcome(
+            answer.ResultCode, answer.ResultDesc, wallet_payment_id=checkout
+        )
+
+    def build_cancel(self, request: CancelRequest) -> httpx.Request:
+        raise OperationNotSupported(
+            "M-Pesa cannot withdraw an STK prompt; a charged payment is refunded by reversal",
+            connector=self.name,
+        )
+
+    def parse_cancel(self, request: CancelRequest, response: httpx.Response) -> CancelResult:
+        raise OperationNotSupported("M-Pesa has no cancel", connector=self.name)
+
+    def build_refund(self, request: RefundRequest) -> httpx.Request:
+        """A reversal of ``refund_from_amount`` of the receipt in ``wallet_payment_id``."""
+        body = _translate.reversal_body(request, self._config, self.name)
+        return self._post(REVERSAL_PATH, body.to_bytes())
+
+    def parse_refund(self, request: RefundRequest, response: httpx.Response) -> RefundResult:
+        answer = _results.read(self.name, "reversal", response, ReversalAck)
+        if answer is None:
+            return RefundResult.pending(f"M-Pesa answered HTTP {response.status_code}")
+        if isinstance(answer, DarajaError):
+            return _results.refund_error(answer)
+        return _results.reversal_ack(answer)
+
+    # --- callbacks (for the core's future inbound route) -------------------------------
+
+    def parse_stk_callback(self, body: bytes) -> tuple[str, PaymentResult]:
+        """The ``CheckoutRequestID`` an STK callback is about, and its result."""
+        try:
+            callback = StkCallbackEnvelope.model_validate_json(body).Body.stkCallback
+        except ValidationError:
+            raise WalletProtocolError("stkCallback: malformed", connector=self.name) from None
+        return callback.CheckoutRequestID, _results.stk_callback_outcome(callback)
+
+    def parse_reversal_result(self, body: bytes) -> tuple[str | None, RefundResult]:
+        """The ``ConversationID`` a reversal ``Result`` is about, and the refund's result."""
+        try:
+            result = ReversalResultEnvelope.model_validate_json(body).Result
+        except ValidationError:
+            raise WalletProtocolError("Result: malformed", connector=self.name) from None
+        return result.ConversationID, _results.reversal_outcome(result)

@@ -1,0 +1,249 @@
+"""A simulated M-Pesa (Daraja): a small Starlette app for the demo, the tests and chaos.
+
+It answers Daraja's own paths: ``GET /oauth/v1/generate`` (Basic auth of the consumer key
+and secret; a bad pair gets ``400.008.01``), and, with a valid bearer token (else
+``404.001.03 Invalid Access Token``), ``POST /mpesa/stkpush/v1/processrequest``,
+``/mpesa/stkpushquery/v1/query`` and ``/mpesa/reversal/v1/request``. An STK push must name
+the paybill and carry ``base64(shortcode + passkey + Timestamp)`` as ``Password`` (else
+``500.001.1001 Wrong credentials``); a reversal with the wrong initiator or credential is
+acknowledged and fails in its result (``2001``), as M-Pesa's are.
+
+Its own control API, which is **not** part of Daraja::
+
+    GET  /_sim/stats      {"pay_requests": n, "charges": n}
+    GET  /_sim/ledger     [{"kind", "account_reference", "receipt", "msisdn", "amount",
+                            "currency", "time"}, ...]                  amounts in cents
+    GET  /_sim/accounts   [{"msisdn", "name", "balance", "currency"}, ...]
+    GET  /_sim/callbacks  [{"url", "body"}, ...]  what M-Pesa would POST to CallBackURL and
+                                                  ResultURL (kept, never sent)
+    POST /_sim/faults     {"latency_seconds": 0.5, "unknown_status": true} -> faults in force
+
+Example::
+
+    app = create_simulator(SimulatedWallet(shortcode="600584", ...))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.conformance import ConformanceTarget
+from connectors.mpesa import MpesaConnector
+from connectors.mpesa._sim_book import MpesaBook
+from connectors.mpesa._sim_control import Faults, control_routes
+from connectors.mpesa._sim_wire import (
+    BadRequest,
+    DarajaFailure,
+    daraja_error,
+    stk_password,
+    text,
+)
+
+__all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
+
+_TOKEN_LIFETIME = 3599  # seconds, as Daraja's tokens
+_UNDEFINED_STATUS = "7777"  # a code Daraja never sends, for the unknown_status fault
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SimulatedAccount:
+    """One M-Pesa subscriber; ``balance`` in cents (KES minor units). ``answer`` is what
+    they do with a prompt: approve, cancel (1032), ignore (1037) or mistype the PIN (2001)."""
+
+    msisdn: str
+    balance: int
+    name: str
+    answer: Literal["approve", "cancel", "ignore", "wrong_pin"] = "approve"
+
+
+@dataclass
+class SimulatedWallet:
+    """How to build a simulated M-Pesa. ``single_payment_limit`` is in cents;
+    ``access_token`` is a token valid for good (for callers that cannot fetch one);
+    ``clock`` (aware) drives token expiry, the phone's ``approval_delay`` and the dedup
+    ``dedup_window``."""
+
+    shortcode: str
+    passkey: str = field(repr=False)
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+    initiator_name: str
+    security_credential: str = field(repr=False)
+    accounts: list[SimulatedAccount]
+    single_payment_limit: int | None = 25_000_000  # KES 250,000
+    approval_delay: timedelta = timedelta(0)
+    dedup_window: timedelta = timedelta(hours=24)
+    latency_seconds: float = 0.0
+    access_token: str | None = field(default=None, repr=False)
+    clock: Callable[[], datetime] = field(default=_utc_now, repr=False)
+
+
+def create_simulator(wallet: SimulatedWallet) -> Starlette:
+    """A fresh M-Pesa app; its state lives in the app, so two apps never share balances.
+
+    Paths and fields are spelt out here, not taken from the connector, so that a name the
+    connector gets wrong is caught rather than agreed on by both sides."""
+    book = MpesaBook(
+        shortcode=wallet.shortcode,
+        initiator=(wallet.initiator_name, wallet.security_credential),
+        accounts=wallet.accounts,
+        single_payment_limit=wallet.single_payment_limit,
+        approval_delay=wallet.approval_delay,
+        dedup_window=wallet.dedup_window,
+    )
+    faults = Faults(latency_seconds=wallet.latency_seconds)
+    tokens: dict[str, datetime] = {}
+    basic = base64.b64encode(f"{wallet.consumer_key}:{wallet.consumer_secret}".encode()).decode()
+    # The book's methods never await, so each runs whole today; the lock keeps them atomic
+    # if a fault ever pauses one half-way.
+    lock = asyncio.Lock()
+
+    def same(given: str, expected: str) -> bool:
+        # bytes: compare_digest refuses non-ASCII str, which a body may well hold.
+        return secrets.compare_digest(given.encode(), expected.encode())
+
+    async def token(request: Request) -> Response:
+        if not same(request.headers.get("authorization", ""), f"Basic {basic}"):
+            return daraja_error("400.008.01", "Invalid Authentication passed")
+        if request.query_params.get("grant_type") != "client_credentials":
+            return daraja_error("400.008.02", "Invalid grant type passed")
+        value = secrets.token_urlsafe(21)
+        tokens[value] = wallet.clock() + timedelta(seconds=_TOKEN_LIFETIME)
+        return JSONResponse({"access_token": value, "expires_in": str(_TOKEN_LIFETIME)})
+
+    def bearer_ok(request: Request) -> bool:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme != "Bearer" or not value:
+            return False
+        if wallet.access_token is not None and same(value, wallet.access_token):
+            return True
+        expiry = tokens.get(value)
+        return expiry is not None and wallet.clock() < expiry
+
+    def check_stk_credentials(body: Mapping[str, Any]) -> None:
+        if text(body, "BusinessShortCode", numeric=True) != wallet.shortcode:
+            raise DarajaFailure("500.001.1001", "Merchant does not exist")
+        stamp = text(body, "Timestamp", numeric=True)
+        if len(stamp) != 14:
+            raise BadRequest("Timestamp")
+        expected = stk_password(wallet.shortcode, wallet.passkey, stamp)
+        if not same(text(body, "Password"), expected):
+            raise DarajaFailure("500.001.1001", "Wrong credentials")
+
+    async def serve(
+        request: Request,
+        operation: Callable[[Mapping[str, Any], datetime], dict[str, Any]],
+        status_field: str | None,
+    ) -> Response:
+        if not bearer_ok(request):
+            return daraja_error("404.001.03", "Invalid Access Token")
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return daraja_error("400.002.05", "Invalid Request Payload")
+        async with lock:
+            try:
+                if status_field is not None:  # M-Pesa Express: push and query
+                    check_stk_credentials(payload)
+                answer = operation(payload, wallet.clock())
+            except DarajaFailure as exc:
+                response = exc.response()
+            else:
+                if faults.unknown_status and status_field is not None:
+                    answer = answer | {status_field: _UNDEFINED_STATUS}
+                response = JSONResponse(answer)
+        if faults.latency_seconds > 0:
+            # After the books are written: a slow answer to a committed charge is the case
+            # a hub must survive (its timeout hides a payment that did happen).
+            await asyncio.sleep(faults.latency_seconds)
+        return response
+
+    async def push(request: Request) -> Response:
+        book.pay_requests += 1
+        return await serve(request, book.push, "ResponseCode")
+
+    async def query(request: Request) -> Response:
+        return await serve(request, book.query, "ResultCode")
+
+    async def reverse(request: Request) -> Response:
+        return await serve(request, book.reverse, None)
+
+    return Starlette(
+        routes=[
+            Route("/oauth/v1/generate", token, methods=["GET"]),
+            Route("/mpesa/stkpush/v1/processrequest", push, methods=["POST"]),
+            Route("/mpesa/stkpushquery/v1/query", query, methods=["POST"]),
+            Route("/mpesa/reversal/v1/request", reverse, methods=["POST"]),
+            *control_routes(book, faults, lock, wallet.clock),
+        ]
+    )
+
+
+def conformance_target() -> ConformanceTarget:
+    """A fresh simulated M-Pesa with generated credentials, a rich and a poor subscriber,
+    and a connector for it holding a pre-issued token (the kit cannot fetch one)."""
+    credentials = {
+        "consumer_key": secrets.token_urlsafe(24),
+        "consumer_secret": secrets.token_urlsafe(24),
+        "passkey": secrets.token_hex(32),
+        "security_credential": base64.b64encode(secrets.token_bytes(256)).decode(),
+        "access_token": secrets.token_urlsafe(21),
+    }
+    wallet = SimulatedWallet(
+        shortcode="600584",
+        passkey=credentials["passkey"],
+        consumer_key=credentials["consumer_key"],
+        consumer_secret=credentials["consumer_secret"],
+        initiator_name="causeway_api",
+        security_credential=credentials["security_credential"],
+        accounts=[
+            SimulatedAccount("254712345678", 10_000_000, "Wanjiku"),  # KES 100,000
+            SimulatedAccount("254722000111", 50_000, "Otieno"),  # KES 500
+        ],
+        access_token=credentials["access_token"],
+    )
+
+    def connect(base_url: str) -> MpesaConnector:
+        settings = credentials | {
+            "base_url": base_url,
+            "shortcode": wallet.shortcode,
+            "callback_url": "https://hub.example/callbacks/mpesa",
+            "initiator_name": wallet.initiator_name,
+            "currencies": ["KES"],
+            "regions": ["KE"],
+        }
+        return MpesaConnector("mpesa-ke", settings)
+
+    secret_names = ("consumer_secret", "passkey", "security_credential", "access_token")
+    return ConformanceTarget(
+        name="mpesa",
+        connect=connect,
+        simulator=create_simulator(wallet),
+        wallet_currency="KES",
+        payment_currency="USD",
+        payer="254712345678",
+        poor_payer="254722000111",
+        pay_to_amount=258_000,  # KES 2,580.00 (whole shillings: Daraja has no cents)
+        payment_amount=2_000,  # USD 20.00
+        secrets=tuple(credentials[name] for name in secret_names),
+        unknown_payer="254799999999",
+    )
