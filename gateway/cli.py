@@ -1,4 +1,4 @@
-"""The ``causeway`` command: serve, demo, keys, simulate, migrate."""
+"""The ``causeway`` command: serve, demo, keys, simulate, migrate, connector new."""
 
 from __future__ import annotations
 
@@ -102,6 +102,23 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connector_new(args: argparse.Namespace) -> int:
+    from connectors.scaffold import write_connector_package
+
+    try:
+        root = write_connector_package(args.name, Path(args.dir))
+    except (ValueError, FileExistsError) as exc:
+        print(f"causeway: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {root}\n"
+        f"next: write src/{args.name}_connector/ (the connector and its simulator), then\n"
+        f"  cd {root} && pytest          # the conformance kit; fails until both are written\n"
+        f"  pip install -e .             # registers kind {args.name!r} with Causeway"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="causeway", description=__doc__)
     parser.add_argument("--config", help="configuration file (default config/causeway.toml)")
@@ -119,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the ledger schema up to date").set_defaults(
         run=_migrate
     )
+    connector = commands.add_parser("connector", help="write wallet connectors")
+    connector_commands = connector.add_subparsers(dest="connector_command", required=True)
+    new = connector_commands.add_parser(
+        "new", help="write the skeleton of a connector package, with failing conformance tests"
+    )
+    new.add_argument("name", help="the connector's kind: lowercase letters, digits and '_'")
+    new.add_argument("--dir", default=".", help="where to write causeway-connector-NAME/")
+    new.set_defaults(run=_connector_new)
     args = parser.parse_args(argv)
     # The demo prints its own story; the server logs each request.
     level = logging.INFO if args.command == "serve" else logging.WARNING

@@ -12,7 +12,11 @@ Its own control API, which is **not** part of Alipay+ and is unsigned::
                            "customer_id", "amount", "currency", "time"}, ...]
     GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
-    POST /_sim/faults    {"latency_seconds": 0.5}  -> the faults now in force
+    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true}  -> the faults set
+                         (either key alone; see ``_sim_faults``)
+
+:func:`conformance_target` is a fresh simulated wallet with the connector for it, for the
+conformance kit (``connectors.conformance``).
 
 Example::
 
@@ -24,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,11 +39,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors import RsaSigner, RsaVerifier, signed_content
+from connectors import RsaSigner, RsaVerifier, generate_rsa_key_pair, signed_content
+from connectors.alipayplus import AlipayPlusConnector
 from connectors.alipayplus._sim_book import WalletBook
+from connectors.alipayplus._sim_faults import Faults
 from connectors.alipayplus._sim_json import BadRequest, encode, now, result
+from connectors.conformance import ConformanceTarget
 
-__all__ = ["SimulatedAccount", "SimulatedWallet", "create_simulator"]
+__all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
 _JSON = "application/json; charset=UTF-8"
 
@@ -71,11 +79,6 @@ class SimulatedWallet:
     path_prefix: str = "/aps/api/v1/payments"
 
 
-@dataclass
-class _Faults:
-    latency_seconds: float
-
-
 def create_simulator(wallet: SimulatedWallet) -> Starlette:
     """A fresh wallet app; its state lives in the app, so two apps never share balances."""
     signer = RsaSigner(wallet.private_key)
@@ -86,7 +89,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         accounts=wallet.accounts,
         single_payment_limit=wallet.single_payment_limit,
     )
-    faults = _Faults(latency_seconds=wallet.latency_seconds)
+    faults = Faults(latency_seconds=wallet.latency_seconds)
     # WalletBook's methods never await, so today each runs whole; the lock keeps them
     # atomic if a fault ever pauses one half-way.
     lock = asyncio.Lock()
@@ -138,10 +141,10 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
 
     async def pay(request: Request) -> Response:
         book.pay_requests += 1
-        return await serve(request, book.pay)
+        return await serve(request, lambda body: faults.disguise(book.pay(body)))
 
     async def inquire(request: Request) -> Response:
-        return await serve(request, book.inquire)
+        return await serve(request, lambda body: faults.disguise(book.inquire(body)))
 
     async def cancel(request: Request) -> Response:
         return await serve(request, book.cancel)
@@ -160,14 +163,10 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
 
     async def set_faults(request: Request) -> Response:
         try:
-            wanted = json.loads(await request.body())
-        except ValueError:
-            wanted = None
-        latency = wanted.get("latency_seconds") if isinstance(wanted, dict) else None
-        if isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0:
-            return JSONResponse({"error": "latency_seconds must be a number >= 0"}, 400)
-        faults.latency_seconds = float(latency)
-        return JSONResponse({"latency_seconds": faults.latency_seconds})
+            changed = faults.update(json.loads(await request.body()))
+        except ValueError as exc:  # json.JSONDecodeError is one too
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(changed)
 
     prefix = wallet.path_prefix
     return Starlette(
@@ -181,4 +180,51 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             Route("/_sim/stats", stats, methods=["GET"]),
             Route("/_sim/faults", set_faults, methods=["POST"]),
         ]
+    )
+
+
+@functools.cache
+def _conformance_keys() -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+    # (hub, wallet) key pairs. Made once per process: 2048-bit generation takes a while and
+    # a key pair holds no state a scenario could leave behind.
+    return generate_rsa_key_pair(), generate_rsa_key_pair()
+
+
+def conformance_target() -> ConformanceTarget:
+    """A fresh simulated Alipay+ wallet (its own books) and the connector for it."""
+    (hub_private, hub_public), (wallet_private, wallet_public) = _conformance_keys()
+    wallet = SimulatedWallet(
+        psp_id="CONFORMWALLET",
+        currency="KRW",
+        client_id="CONFORMWALLET",
+        private_key=wallet_private,
+        hub_public_key=hub_public,
+        accounts=[
+            SimulatedAccount("K-RICH", "281000000000000001", 100_000_000, "Kim Min-jun"),
+            SimulatedAccount("K-POOR", "281000000000000002", 1_000, "Lee Ji-eun"),
+        ],
+    )
+    private_pem = hub_private.decode()
+    settings = {
+        "client_id": "CONFORMANCE_HUB",
+        "psp_id": "CONFORMWALLET",
+        "private_key": private_pem,
+        "wallet_public_key": wallet_public.decode(),
+        "currencies": ["KRW"],
+        "regions": ["KR"],
+    }
+    return ConformanceTarget(
+        name="alipayplus",
+        connect=lambda base_url: AlipayPlusConnector(
+            "alipayplus", settings | {"base_url": base_url}
+        ),
+        simulator=create_simulator(wallet),
+        wallet_currency="KRW",
+        payment_currency="JPY",
+        payer="281000000000000001",
+        poor_payer="281000000000000002",
+        unknown_payer="281000000000009999",
+        pay_to_amount=11016,
+        payment_amount=1200,
+        secrets=(private_pem,),
     )
