@@ -72,6 +72,7 @@ class WalletBook:
         # Copies: the caller's SimulatedAccount objects stay as configured.
         self._accounts = [dataclasses.replace(account) for account in accounts]
         self._by_code = {account.payment_code: account for account in self._accounts}
+        self._by_customer = {account.customer_id: account for account in self._accounts}
         self._payments: dict[str, _Payment] = {}
         # Ids cancelled before any pay arrived: Alipay+ closes them for good, so that a pay
         # delayed in the network cannot charge after the hub gave up on it.
@@ -157,6 +158,25 @@ class WalletBook:
             )
             return _Payment(fingerprint, answer, account, charged=value)
         return _Payment(fingerprint, answer)
+
+    def charge_claimed(
+        self, request_id: str, pay_to: tuple[str, int], customer_id: str
+    ) -> dict[str, Any]:
+        """The traveller confirmed an order in the app: charge what the hub asked for.
+
+        ``request_id`` is the hub's ``paymentRequestId`` from ``userInitiatedPay``; a
+        repeat (the app retrying) returns the first answer and charges nothing more.
+        """
+        known = self._payments.get(request_id)
+        if request_id in self._closed or (known is not None and known.cancelled):
+            return result("F", "ORDER_IS_CLOSED", "the payment was cancelled")
+        if known is not None:
+            return known.response
+        account = self._by_customer.get(customer_id)
+        code = "" if account is None else account.payment_code
+        payment = self._charge(request_id, pay_to, code, ("claimed", pay_to, customer_id))
+        self._payments[request_id] = payment
+        return payment.response
 
     def inquire(self, body: Mapping[str, Any]) -> dict[str, Any]:
         request_id = text(body, "paymentRequestId")

@@ -13,6 +13,12 @@ Its own control API, which is **not** part of Alipay+ and is unsigned::
     GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
     POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true}  -> the faults set
+    POST /_sim/hub       {"url": "http://127.0.0.1:8080"}  where the wallet's app calls the hub
+    POST /_sim/scan      {"code_value", "customer_id", "reports": 1}  the traveller scans an
+                         order code: userInitiatedPay, the charge, then ``reports`` times
+                         notifyPayment (0 = the report is lost, 2 = it is duplicated)
+    GET  /cashier?codeValue=...   the wallet's checkout page for a cashier order (HTML);
+    POST /cashier                 the traveller confirms there
                          (either key alone; see ``_sim_faults``)
 
 :func:`conformance_target` is a fresh simulated wallet with the connector for it, for the
@@ -36,7 +42,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import RsaSigner, RsaVerifier, generate_rsa_key_pair, signed_content
@@ -44,6 +50,7 @@ from connectors.alipayplus import AlipayPlusConnector
 from connectors.alipayplus._sim_book import WalletBook
 from connectors.alipayplus._sim_faults import Faults
 from connectors.alipayplus._sim_json import BadRequest, encode, now, result
+from connectors.alipayplus._sim_traveller import Traveller, cashier_page, receipt_page
 from connectors.conformance import ConformanceTarget
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
@@ -152,6 +159,43 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def refund(request: Request) -> Response:
         return await serve(request, book.refund)
 
+    traveller = Traveller(book, lock, wallet.client_id, signer, verifier)
+
+    async def set_hub(request: Request) -> Response:
+        wanted = await request.json()
+        url = wanted.get("url") if isinstance(wanted, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return JSONResponse({"error": "url must be an http(s) URL"}, 400)
+        traveller.hub_url = url
+        return JSONResponse({"url": url})
+
+    async def scan(request: Request) -> Response:
+        wanted = await request.json()
+        if not isinstance(wanted, dict):
+            return JSONResponse({"error": "a JSON object is expected"}, 400)
+        code, customer = wanted.get("code_value"), wanted.get("customer_id")
+        reports = wanted.get("reports", 1)
+        if not isinstance(code, str) or not isinstance(customer, str):
+            return JSONResponse({"error": "code_value and customer_id are required"}, 400)
+        if isinstance(reports, bool) or not isinstance(reports, int) or not 0 <= reports <= 5:
+            return JSONResponse({"error": "reports must be 0 to 5"}, 400)
+        try:
+            summary = await traveller.pay_order(code, customer, reports=reports)
+        except LookupError as exc:
+            return JSONResponse({"error": str(exc)}, 409)
+        return JSONResponse(summary)
+
+    async def cashier(request: Request) -> Response:
+        if request.method == "GET":
+            code = request.query_params.get("codeValue", "")
+            return HTMLResponse(cashier_page(wallet.psp_id, code, book.accounts_json()))
+        form = await request.form()
+        code_field, customer_field = form.get("codeValue"), form.get("customerId")
+        if not isinstance(code_field, str) or not isinstance(customer_field, str):
+            return HTMLResponse("codeValue and customerId are required", 400)
+        summary = await traveller.pay_order(code_field, customer_field)
+        return HTMLResponse(receipt_page(summary))
+
     async def ledger(request: Request) -> Response:
         return JSONResponse([entry.to_json() for entry in book.ledger])
 
@@ -179,6 +223,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             Route("/_sim/accounts", accounts, methods=["GET"]),
             Route("/_sim/stats", stats, methods=["GET"]),
             Route("/_sim/faults", set_faults, methods=["POST"]),
+            Route("/_sim/hub", set_hub, methods=["POST"]),
+            Route("/_sim/scan", scan, methods=["POST"]),
+            Route("/cashier", cashier, methods=["GET", "POST"]),
         ]
     )
 

@@ -94,6 +94,8 @@ async def local_hub(
         )
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        for url in urls.values():  # where the wallets' apps reach the hub
+            (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
         verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
 
         def client(name: str) -> AcquirerClient:
