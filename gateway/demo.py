@@ -2,12 +2,16 @@
 
 A Korean traveller pays a Bangkok merchant in THB from KakaoPay (KRW); a Filipino
 traveller pays in Tokyo with GCash (PHP); a request is replayed; part of a payment is
-refunded; a traveller with too little balance is declined. Every step goes through the
+refunded; a traveller with too little balance is declined; the Bangkok merchant shows an
+order QR (in the terminal and as a PNG), the traveller scans it with KakaoPay, and the
+merchant is notified. Every step goes through the
 signed acquiring API over real HTTP, and each is printed with both currencies and the quote.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import secrets
 import tomllib
 from contextlib import AsyncExitStack
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import segno
 from rich.console import Console
 from rich.table import Table
 
@@ -26,6 +31,7 @@ from gateway.client import AcquirerClient
 from gateway.config import Environment, Settings, load_settings
 from gateway.local import (
     DEMO_ACCOUNTS,
+    AcquirerInbox,
     ensure_local_keys,
     serve,
     serve_all,
@@ -114,6 +120,8 @@ class DemoSetup:
     database: Path
     signers: dict[str, RsaSigner] = field(repr=False)
     hub_verifier: RsaVerifier = field(repr=False)
+    siam_key: bytes = field(repr=False)
+    hub_public_key: bytes = field(repr=False)
 
 
 def prepare_demo(config: Path, state_dir: Path, console: Console) -> DemoSetup:
@@ -140,6 +148,8 @@ def prepare_demo(config: Path, state_dir: Path, console: Console) -> DemoSetup:
         database,
         {a: RsaSigner((keys / f"acquirer-{a}.pem").read_bytes()) for a in acquirers},
         RsaVerifier((keys / "hub.pub.pem").read_bytes()),
+        (keys / "acquirer-SIAM_ACQ.pem").read_bytes(),
+        (keys / "hub.pub.pem").read_bytes(),
     )
 
 
@@ -163,6 +173,10 @@ async def run_demo(setup: DemoSetup, console: Console) -> bool:
             f"{len(urls)} simulated wallets on loopback; ledger {database}\n"
         )
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=15))
+        for url in urls.values():  # where the wallets' apps reach the hub
+            (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
+        inbox = AcquirerInbox("SIAM_ACQ", setup.siam_key, setup.hub_public_key)
+        inbox_url = (await stack.enter_async_context(serve(inbox.app))).url + inbox.PATH
 
         def client(acquirer: str) -> AcquirerClient:
             signer = setup.signers[acquirer]
@@ -227,6 +241,41 @@ async def run_demo(setup: DemoSetup, console: Console) -> bool:
         )
         story.payment(f"5. {jose[1]} has too little in GCash", declined, [])
         checks.append(declined["result"]["resultCode"] == "USER_BALANCE_NOT_ENOUGH")
+
+        order = _pay_body(f"SIAM-{run}-2", ("THB", 42_000), "", bangkok)
+        order["paymentMethod"] = {"paymentMethodType": "CONNECT_WALLET"}
+        order["paymentFactor"] = {"isInStorePayment": "true", "inStorePaymentScenario": "OrderCode"}
+        order["order"]["merchant"]["merchantAddress"]["city"] = "Bangkok"
+        order["paymentNotifyUrl"] = inbox_url
+        shown = await siam.call("pay", order)
+        code = shown["orderCodeForm"]["codeDetails"][0]["codeValue"]
+        qr = segno.make(code, error="m")
+        png = setup.database.parent / "order-qr.png"
+        qr.save(str(png), scale=6)
+        picture = io.StringIO()
+        qr.terminal(out=picture, compact=True)
+        console.print(
+            "[bold]6. The Bangkok merchant shows an order QR; Kim scans it with KakaoPay[/]"
+        )
+        console.print(picture.getvalue(), markup=False, highlight=False, end="")
+        console.print(f"[dim]EMVCo payload {code}\nalso saved as {png}[/]", overflow="fold")
+        scanned = (
+            await http.post(
+                urls["kakaopay-aps"] + "/_sim/scan",
+                json={"code_value": code, "customer_id": kim[0]},
+            )
+        ).json()
+        paid = await siam.call("inquiryPayment", {"paymentRequestId": order["paymentRequestId"]})
+        for _ in range(100):  # the merchant's notification, delivered by the dispatcher
+            if inbox.received:
+                break
+            await asyncio.sleep(0.05)
+        story.payment(
+            "   … and the payment, as the acquirer sees it",
+            {**paid, "result": paid["paymentResult"]},
+            [("merchant notified", "yes, signed" if inbox.received else "NO")],
+        )
+        checks.append(scanned.get("charge", {}).get("resultStatus") == "S" and bool(inbox.received))
 
     ok = all(checks)
     console.print(
