@@ -167,6 +167,26 @@ class Store:
             payments.select().where(payments.c.wallet_request_id == wallet_request_id)
         )
 
+    async def find_by_wallet_payment_id(self, route: str, wallet_payment_id: str) -> Payment | None:
+        """The payment a wallet's callback names by the wallet's own id, on one route."""
+        return await self._one_payment(
+            payments.select().where(
+                payments.c.route == route, payments.c.wallet_payment_id == wallet_payment_id
+            )
+        )
+
+    async def get_refund(self, refund_id: str) -> Refund | None:
+        """A refund by our id for it (the id the wallet was sent)."""
+        async with self._guard(), self._engine.connect() as connection:
+            row = (
+                (await connection.execute(refunds.select().where(refunds.c.refund_id == refund_id)))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return refund_from_row(row, *await self._currencies(str(row["payment_id"])))
+
     async def close_request(self, acquirer_id: str, payment_request_id: str) -> None:
         """Record that a pay with this request id must never be taken (idempotent)."""
         try:
