@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check serve simulate clean
+.PHONY: demo test check serve simulate bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Causeway needs Python >= 3.11 on the PATH"; exit 1; }
@@ -26,6 +26,12 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --json bench-results.json --markdown README.md
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
 
 serve: $(STAMP)
 	$(BIN)/causeway keys

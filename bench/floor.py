@@ -1,0 +1,177 @@
+"""The floor: the least a signed forward hop must do, to measure Causeway against.
+
+Per payment it verifies the acquirer's signature, inserts one row, signs a pay request to
+the wallet, sends it, checks the wallet's signature and answers the acquirer signed: the
+same RSA work as the gateway (two signatures, two verifications) and one database write,
+with none of the gateway's idempotency, routing, quoting or state machine. It speaks just
+enough Alipay+ for the bench's own pay requests. A uvicorn factory: ``bench.floor:app``.
+
+The floor forwards with aiohttp by default; ``--floor-client httpx`` (the gateway's client,
+with the gateway's pool limits) shows what the HTTP client alone costs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import asyncpg
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bench import stage as stages
+from connectors import RsaSigner, RsaVerifier, signed_content
+
+__all__ = ["FLOOR_TABLE", "app"]
+
+FLOOR_TABLE = """
+CREATE TABLE IF NOT EXISTS floor_payments (
+    acquirer_id text NOT NULL,
+    payment_request_id text NOT NULL,
+    currency text NOT NULL,
+    amount bigint NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (acquirer_id, payment_request_id)
+)"""
+
+_PATH = "/aps/api/v1/payments/pay"
+_HUB_ID = "CAUSEWAY"
+#: KRW per THB minor unit, rounded: the floor does no FX, it only needs a plausible amount.
+_KRW_PER_SATANG = 0.39
+
+#: Sends (url, body, headers) and returns (HTTP status, body, lower-cased headers).
+Forward = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, bytes, dict[str, str]]]]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _result(status: str, code: str) -> dict[str, Any]:
+    return {"result": {"resultStatus": status, "resultCode": code, "resultMessage": code}}
+
+
+def app() -> Starlette:
+    stage = stages.load()
+    keys = stage.keys
+    signer = RsaSigner((keys / "hub.pem").read_bytes())
+    acquirer = RsaVerifier((keys / f"acquirer-{stages.ACQUIRER}.pub.pem").read_bytes())
+    wallet = RsaVerifier((keys / f"wallet-{stages.WALLET}.pub.pem").read_bytes())
+    wallet_url = stage.url(stage.wallet_port) + _PATH
+    state: dict[str, Any] = {}
+
+    def signed(client_id: str, document: dict[str, Any]) -> Response:
+        body = json.dumps(document, separators=(",", ":")).encode()
+        moment = _now()
+        content = signed_content("POST", _PATH, client_id, moment, body)
+        headers = {"client-id": client_id, "response-time": moment}
+        headers["signature"] = signer.header(content)
+        return Response(body, media_type="application/json; charset=UTF-8", headers=headers)
+
+    async def pay(request: Request) -> Response:
+        raw = await request.body()
+        headers = request.headers
+        client_id = headers.get("client-id", "")
+        content = signed_content("POST", _PATH, client_id, headers.get("request-time", ""), raw)
+        if client_id != stages.ACQUIRER or not acquirer.verify(
+            content, headers.get("signature", "")
+        ):
+            return signed(client_id, _result("F", "INVALID_SIGNATURE"))
+        document = json.loads(raw)
+        request_id = document["paymentRequestId"]
+        amount = document["paymentAmount"]
+        pool: asyncpg.Pool = state["pool"]
+        await pool.execute(
+            "INSERT INTO floor_payments VALUES ($1, $2, $3, $4, now())",
+            client_id,
+            request_id,
+            amount["currency"],
+            int(amount["value"]),
+        )
+        pay_to = max(1, round(int(amount["value"]) * _KRW_PER_SATANG))
+        outbound = json.dumps(
+            {
+                "paymentRequestId": f"F{request_id}",
+                "paymentAmount": amount,
+                "payToAmount": {"currency": "KRW", "value": str(pay_to)},
+                "paymentMethod": document["paymentMethod"],
+            },
+            separators=(",", ":"),
+        ).encode()
+        moment = _now()
+        forward: Forward = state["forward"]
+        status, answer, answer_headers = await forward(
+            wallet_url,
+            outbound,
+            {
+                "Content-Type": "application/json; charset=UTF-8",
+                "Client-Id": _HUB_ID,
+                "Request-Time": moment,
+                "Signature": signer.header(
+                    signed_content("POST", _PATH, _HUB_ID, moment, outbound)
+                ),
+            },
+        )
+        checked = signed_content(
+            "POST",
+            _PATH,
+            answer_headers.get("client-id", ""),
+            answer_headers.get("response-time", ""),
+            answer,
+        )
+        if status != 200 or not wallet.verify(checked, answer_headers.get("signature", "")):
+            return signed(client_id, _result("U", "UNKNOWN_EXCEPTION"))
+        outcome = json.loads(answer)["result"]
+        return signed(client_id, _result(outcome["resultStatus"], outcome["resultCode"]))
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(stage.dsn, min_size=4, max_size=20)
+        state["pool"] = pool
+        try:
+            if stage.floor_client == "httpx":
+                async with httpx.AsyncClient(
+                    timeout=10.0,
+                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+                ) as client:
+                    state["forward"] = _httpx_forward(client)
+                    yield
+            else:
+                async with aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=10),
+                    connector=aiohttp.TCPConnector(limit=200),
+                ) as session:
+                    state["forward"] = _aiohttp_forward(session)
+                    yield
+        finally:
+            await pool.close()
+
+    return Starlette(routes=[Route(_PATH, pay, methods=["POST"])], lifespan=lifespan)
+
+
+def _aiohttp_forward(session: aiohttp.ClientSession) -> Forward:
+    async def forward(
+        url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        async with session.post(url, data=body, headers=headers) as response:
+            answer = await response.read()
+            return response.status, answer, {k.lower(): v for k, v in response.headers.items()}
+
+    return forward
+
+
+def _httpx_forward(client: httpx.AsyncClient) -> Forward:
+    async def forward(
+        url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        response = await client.post(url, content=body, headers=headers)
+        return response.status_code, response.content, dict(response.headers)
+
+    return forward

@@ -1,0 +1,178 @@
+"""The run's report: the table printed and written to Markdown, and the issue's targets.
+
+Pure functions over the report's JSON, so the table can be regenerated from a saved run
+(``python -m bench.report out.json``) and tested without running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "checks",
+    "floor_ratio",
+    "markdown",
+    "replace_section",
+    "table",
+]
+
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+
+#: The targets of the throughput issue on a 2-core machine.
+TARGET_RATE = 1000.0
+TARGET_P99_RATE = 700.0
+TARGET_P99_MS = 50.0
+TARGET_FLOOR_RATIO = 0.70
+TARGET_RSS_GROWTH = 0.05  # "memory flat": under 5 % growth after warm-up
+
+_GROUPS = ("gateway", "floor", "wallet", "postgres", "redis", "load")
+
+
+def _ms(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.1f}"
+
+
+def _closed(report: dict[str, Any], target: str) -> dict[str, Any] | None:
+    return next(
+        (p for p in report["phases"] if p["target"] == target and p["mode"] == "closed"), None
+    )
+
+
+def floor_ratio(report: dict[str, Any]) -> float:
+    """The gateway's saturation throughput as a fraction of the floor's, in this run."""
+    gateway, floor = _closed(report, "gateway"), _closed(report, "floor")
+    if gateway is None or floor is None or not floor["payments_per_second"]:
+        return math.nan
+    return float(gateway["payments_per_second"]) / float(floor["payments_per_second"])
+
+
+def table(report: dict[str, Any]) -> str:
+    """One Markdown row per phase: throughput, latency, errors, CPU % and RSS per process."""
+    head = (
+        "| target | mode | offered/s | payments/s | p50 ms | p90 ms | p99 ms | max ms | errors "
+        "| CPU % " + " / ".join(_GROUPS) + " | RSS MB gateway / floor |"
+    )
+    rows = [head, "|" + "---|" * 11]
+    for phase in report["phases"]:
+        latency = phase["latency_ms"]
+        usage = phase["usage"]
+        cpu = " / ".join(f"{usage[g]['cpu_percent']:.0f}" if g in usage else "—" for g in _GROUPS)
+        rss = " / ".join(f"{usage[g]['rss_mb']:.0f}" if g in usage else "—" for g in _GROUPS[:2])
+        offered = "max" if phase["mode"] == "closed" else f"{phase['rate']:.0f}"
+        mode = f"closed ×{phase['concurrency']}" if phase["mode"] == "closed" else "open"
+        rows.append(
+            f"| {phase['target']} | {mode} | {offered} | {phase['payments_per_second']:.0f} "
+            f"| {_ms(latency['p50'])} | {_ms(latency['p90'])} | {_ms(latency['p99'])} "
+            f"| {_ms(latency['max'])} | {phase['errors']} | {cpu} | {rss} |"
+        )
+    return "\n".join(rows)
+
+
+def checks(report: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, what was measured, met?) for each of the issue's targets; ``None`` when
+    this run did not measure it."""
+    gateway_open = [p for p in report["phases"] if p["target"] == "gateway" and p["mode"] == "open"]
+    found: list[tuple[str, str, bool | None]] = []
+
+    at_rate = [p for p in gateway_open if p["rate"] >= TARGET_RATE]
+    if at_rate:
+        best = max(at_rate, key=lambda p: p["payments_per_second"])
+        sustained = best["payments_per_second"] >= 0.99 * TARGET_RATE and not best["errors"]
+        found.append(
+            (
+                f"≥ {TARGET_RATE:.0f} payments/s sustained",
+                f"{best['payments_per_second']:.0f}/s over {best['duration']:.0f} s offered "
+                f"{best['rate']:.0f}/s, {best['errors']} errors",
+                sustained,
+            )
+        )
+    else:
+        found.append((f"≥ {TARGET_RATE:.0f} payments/s sustained", "not measured", None))
+
+    at_p99 = [p for p in gateway_open if p["rate"] == TARGET_P99_RATE]
+    if at_p99:
+        p99 = at_p99[0]["latency_ms"]["p99"]
+        met = not math.isnan(p99) and p99 <= TARGET_P99_MS and not at_p99[0]["errors"]
+        found.append(
+            (f"p99 ≤ {TARGET_P99_MS:.0f} ms at {TARGET_P99_RATE:.0f}/s", f"{_ms(p99)} ms", met)
+        )
+    else:
+        found.append(
+            (f"p99 ≤ {TARGET_P99_MS:.0f} ms at {TARGET_P99_RATE:.0f}/s", "not measured", None)
+        )
+
+    ratio = floor_ratio(report)
+    found.append(
+        (
+            f"≥ {TARGET_FLOOR_RATIO:.0%} of the floor",
+            "not measured" if math.isnan(ratio) else f"{ratio:.0%}",
+            None if math.isnan(ratio) else ratio >= TARGET_FLOOR_RATIO,
+        )
+    )
+
+    long_runs = [p for p in gateway_open if p["duration"] >= 600]
+    if long_runs:
+        growth = long_runs[0]["rss_growth"].get("gateway", math.nan)
+        found.append(
+            (
+                "gateway memory flat over 10 min",
+                f"{growth:+.1%} RSS after warm-up",
+                None if math.isnan(growth) else growth < TARGET_RSS_GROWTH,
+            )
+        )
+    else:
+        found.append(("gateway memory flat over 10 min", "not measured (needs 600 s)", None))
+    return found
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The machine, the table, the floor ratio and the targets, as Markdown."""
+    machine = report["machine"]
+    verdict = {True: "met", False: "**not met**", None: "—"}
+    lines = [
+        f"Measured {report['started_at']} with `{report['command']}` on {machine['cpu']} "
+        f"({machine['cores']} cores), {machine['memory_gb']:.0f} GB RAM, {machine['os']}, "
+        f"Python {machine['python']}, PostgreSQL {machine['postgres']}, "
+        f"Redis {machine['redis']}: everything on the one machine. Gateway and floor: "
+        f"{report['config']['workers']} uvicorn workers each.",
+        "",
+        table(report),
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        *(f"| {name} | {measured} | {verdict[met]} |" for name, measured, met in checks(report)),
+    ]
+    return "\n".join(lines)
+
+
+def replace_section(document: str, section: str) -> str:
+    """``document`` with the text between :data:`BEGIN` and :data:`END` replaced."""
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(document):
+        raise ValueError(f"the document has no {BEGIN} … {END} section")
+    return pattern.sub(lambda _: f"{BEGIN}\n{section}\n{END}", document, count=1)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.report RUN.json [FILE.md]``: print the Markdown, or write it into
+    FILE.md's bench section."""
+    report = json.loads(Path(argv[0]).read_text())
+    text = markdown(report)
+    if len(argv) > 1:
+        path = Path(argv[1])
+        path.write_text(replace_section(path.read_text(), text))
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
