@@ -1,4 +1,5 @@
-"""The ``causeway`` command: serve, demo, keys, simulate, migrate, connector new."""
+"""The ``causeway`` command: serve, demo, keys, simulate, migrate, settle, reconcile,
+connector new."""
 
 from __future__ import annotations
 
@@ -102,6 +103,99 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settle(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from gateway.settlement import settle
+    from gateway.settlement_view import positions_table
+    from gateway.store import Store
+
+    settings = load_settings(_environment(args))
+    day = date.fromisoformat(args.date)
+    folder = (
+        Path(args.out)
+        if args.out
+        else settings.settlement.output_dir or (settings.state_dir / "settlement")
+    )
+    console = Console()
+
+    async def run() -> int:
+        store = await Store.open(settings.storage.database_url)
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("settling", total=None)
+                outcome = await settle(
+                    store.engine,
+                    settings,
+                    day,
+                    folder,
+                    step=lambda name: progress.update(task, description=name),
+                    on_file=lambda _: progress.advance(task),
+                )
+        finally:
+            await store.close()
+        how = "closed now" if outcome.closed_now else "closed before; files reproduced"
+        console.print(positions_table(outcome.settlement))
+        console.print(
+            f"batch {outcome.settlement.batch.batch_id} {how}: "
+            f"{len(outcome.files)} files in {folder}"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from gateway.clearing import find_batch
+    from gateway.reconcile import read_items, reconcile
+    from gateway.settlement_view import reconciliation_table
+    from gateway.store import Store
+
+    settings = load_settings(_environment(args))
+    try:
+        items = read_items(Path(args.file))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"causeway: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if items.participant != args.participant:
+        print(
+            f"causeway: the file is {items.participant!r}'s, not {args.participant!r}'s",
+            file=sys.stderr,
+        )
+        return 2
+    day = datetime.strptime(items.batch_id, "%Y%m%d").date()
+
+    async def run() -> int:
+        store = await Store.open(settings.storage.database_url)
+        try:
+            async with store.engine.connect() as connection:
+                batch = await find_batch(connection, day)
+                if batch is None:
+                    print(f"causeway: batch {items.batch_id} is not closed", file=sys.stderr)
+                    return 2
+                result = await reconcile(connection, batch, items)
+        finally:
+            await store.close()
+        Console().print(reconciliation_table(result))
+        # 0: the file agrees with the books; 1: differences (listed above).
+        return 1 if result.differences else 0
+
+    return asyncio.run(run())
+
+
 def _connector_new(args: argparse.Namespace) -> int:
     from connectors.scaffold import write_connector_package
 
@@ -136,6 +230,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the ledger schema up to date").set_defaults(
         run=_migrate
     )
+    settle = commands.add_parser(
+        "settle", help="close (if open) and settle a day's clearing batch; write its files"
+    )
+    settle.add_argument("--date", required=True, help="the batch's day, YYYY-MM-DD")
+    settle.add_argument("--out", help="where to write the files (default <state>/settlement)")
+    settle.set_defaults(run=_settle)
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="match a participant's transaction file against the books (exit 1: differences)",
+    )
+    reconcile.add_argument("--participant", required=True)
+    reconcile.add_argument("--file", required=True, help="a transactionItems-style CSV")
+    reconcile.set_defaults(run=_reconcile)
     connector = commands.add_parser("connector", help="write wallet connectors")
     connector_commands = connector.add_subparsers(dest="connector_command", required=True)
     new = connector_commands.add_parser(

@@ -12,8 +12,10 @@ The environment overrides what differs between machines: ``CAUSEWAY_CONFIG``,
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,12 +29,16 @@ __all__ = [
     "FXConfig",
     "HubConfig",
     "NotificationsConfig",
+    "ParticipantTerms",
     "RouteConfig",
     "ServerConfig",
     "Settings",
+    "SettlementCompany",
+    "SettlementConfig",
     "StorageConfig",
     "WalletConfig",
     "load_settings",
+    "zone_of",
 ]
 
 DEFAULT_CONFIG = Path("config/causeway.toml")
@@ -134,6 +140,95 @@ class RouteConfig(_Section):
     settings: dict[str, Any] = Field(repr=False)
 
 
+class ParticipantTerms(_Section):
+    """One acquirer's or wallet's settlement terms; what is left out takes the defaults.
+
+    ``interchange_bps`` is what a wallet receives from the acquirer on each transaction
+    (meaningless for an acquirer); ``service_fee_bps`` is what the participant pays the hub.
+    """
+
+    id: str
+    interchange_bps: int | None = Field(None, ge=0, lt=10_000)
+    service_fee_bps: int | None = Field(None, ge=0, lt=10_000)
+    cycle_days: int | None = Field(None, ge=0, le=30)
+
+
+class SettlementCompany(_Section):
+    """A company that is several participants at once (an acquirer and a wallet, say): it
+    makes or receives one transfer per currency for all of them."""
+
+    id: str
+    members: list[str]
+
+
+def _zone(value: str) -> str:
+    zone_of(value)
+    return value
+
+
+def zone_of(name: str) -> tzinfo:
+    """``"+08:00"`` → a fixed offset; anything else is an IANA zone name."""
+    if name[:1] in "+-" and len(name) == 6 and name[3] == ":":
+        sign = -1 if name[0] == "-" else 1
+        try:
+            delta = timedelta(hours=int(name[1:3]), minutes=int(name[4:6]))
+        except ValueError:
+            raise ValueError(f"{name!r} is not a UTC offset like +08:00") from None
+        return timezone(sign * delta)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is neither a UTC offset like +08:00 nor a zone name") from None
+
+
+def _country(value: str) -> str:
+    import holidays
+
+    if value not in holidays.list_supported_countries():
+        raise ValueError(f"{value!r} is not a country the holidays library knows")
+    return value
+
+
+class SettlementConfig(_Section):
+    """Clearing and settlement: batches are calendar days in ``zone`` (Alipay+ clears in
+    UTC+8); value dates are ``cycle_days`` working days later on ``calendar``'s holidays."""
+
+    zone: str = "+08:00"
+    cycle_days: int = Field(2, ge=0, le=30)
+    calendar: str = "SG"
+    interchange_bps: int = Field(0, ge=0, lt=10_000)
+    service_fee_bps: int = Field(0, ge=0, lt=10_000)
+    participants: list[ParticipantTerms] = Field(default_factory=list)
+    companies: list[SettlementCompany] = Field(default_factory=list)
+    output_dir: Path | None = None  # default: <state>/settlement
+
+    _check_zone = field_validator("zone")(_zone)
+    _check_calendar = field_validator("calendar")(_country)
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone_of(self.zone)
+
+    def terms(self, participant: str) -> ParticipantTerms:
+        for terms in self.participants:
+            if terms.id == participant:
+                return terms
+        return ParticipantTerms(id=participant)
+
+    def company(self, participant: str) -> str:
+        """The company that settles for ``participant`` (itself unless configured)."""
+        for company in self.companies:
+            if participant in company.members:
+                return company.id
+        return participant
+
+    def zone_label(self, moment: datetime) -> str:
+        offset = self.tz.utcoffset(moment) or timedelta()
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 class Settings(_Section):
     """Everything the gateway needs to start."""
 
@@ -145,6 +240,7 @@ class Settings(_Section):
     acquirers: list[AcquirerConfig]
     wallets: list[WalletConfig]
     routes: list[RouteConfig]
+    settlement: SettlementConfig = SettlementConfig()
     state_dir: Path
 
 
@@ -236,3 +332,16 @@ def _check_references(settings: Settings) -> None:
     clients = [acquirer.client_id for acquirer in settings.acquirers]
     if len(clients) != len(set(clients)):
         raise ConfigError("acquirer client ids must be unique")
+    known = set(clients) | psp_ids
+    settlement = settings.settlement
+    for terms in settlement.participants:
+        if terms.id not in known:
+            raise ConfigError(f"settlement.participants: unknown participant {terms.id!r}")
+    seen: set[str] = set()
+    for company in settlement.companies:
+        for member in company.members:
+            if member not in known:
+                raise ConfigError(f"settlement.companies: {company.id!r} names {member!r}")
+            if member in seen:
+                raise ConfigError(f"settlement.companies: {member!r} is in two companies")
+            seen.add(member)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "clearing_batches",
     "closed_requests",
     "metadata",
     "notifications",
     "orders",
     "payment_events",
     "payments",
+    "postings",
     "refunds",
 ]
 
@@ -154,4 +156,53 @@ orders = sa.Table(
     sa.Column("expires_at", _TS, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.UniqueConstraint("acquirer_id", "payment_request_id", name="uq_orders_request"),
+)
+
+# The books: every money movement as double-entry postings, one row per account and
+# currency, signed from the account holder's side (+: the hub owes them, −: they owe the
+# hub). A movement's postings sum to zero per currency. Rows are only ever inserted; the one
+# update is giving a late posting (booked inside an already closed batch's window) the open
+# batch it lands in. Payment and refund ids are not foreign keys: the clearing batch's own
+# fee postings belong to no single transaction.
+postings = sa.Table(
+    "postings",
+    metadata,
+    # INTEGER on SQLite, where only that type is an alias for the rowid.
+    sa.Column(
+        "posting_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("movement", sa.String(16), nullable=False),
+    sa.Column("movement_id", sa.String(64), nullable=False),
+    sa.Column("entry", sa.String(16), nullable=False),
+    sa.Column("payment_id", sa.String(64)),
+    sa.Column("refund_id", sa.String(64)),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("participant", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(16), nullable=False),
+    sa.Column("counterparty", sa.String(64)),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("booked_at", _TS, nullable=False),
+    sa.Column("batch_id", sa.String(8)),
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_postings_booked", "booked_at"),
+    sa.Index("ix_postings_batch", "batch_id"),
+    sa.Index("ix_postings_payment", "payment_id"),
+)
+
+# Closed clearing batches: a calendar day in the clearing zone, as a UTC window. A row exists
+# only once the batch is closed, and it is never changed; the fee rates it was cleared with
+# are frozen in ``terms`` so settling it again reproduces the same files.
+clearing_batches = sa.Table(
+    "clearing_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(8), primary_key=True),
+    sa.Column("zone", sa.String(16), nullable=False),
+    sa.Column("starts_at", _TS, nullable=False),
+    sa.Column("ends_at", _TS, nullable=False),
+    sa.Column("closed_at", _TS, nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False),
 )

@@ -2,7 +2,9 @@
 
 Every state change is a compare-and-set on the record's current status, written in the
 same transaction as its event, so two writers can never both move a payment and no
-transition is ever recorded without its event.
+transition is ever recorded without its event. A transition that moves money (a payment
+or refund succeeding, a succeeded payment cancelled) writes its double-entry postings in
+that same transaction (:mod:`gateway.postings`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gateway._rows import (
 )
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
 from gateway.models import Notification, Order, Payment, Refund
+from gateway.postings import book, payment_postings, refund_postings, reverse_payment
 from gateway.results import ResultCode
 from gateway.schema import (
     closed_requests,
@@ -287,6 +290,12 @@ class Store:
                 .one()
             )
             moved = payment_from_row(row)
+            # The money moves with the state, in this transaction: a success books the
+            # payment, a cancel after success books its exact reversal.
+            if target is PaymentStatus.SUCCEEDED:
+                await book(connection, payment_postings(moved), now)
+            elif payment.status is PaymentStatus.SUCCEEDED and target is PaymentStatus.CANCELLED:
+                await reverse_payment(connection, payment.payment_id, now)
             if (
                 notification is not None
                 and moved.notify_url
@@ -524,6 +533,17 @@ class Store:
                         - refund.settlement_amount.minor,
                     )
                 )
+            if target is RefundStatus.SUCCEEDED:
+                paid = (
+                    (
+                        await connection.execute(
+                            payments.select().where(payments.c.payment_id == refund.payment_id)
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+                await book(connection, refund_postings(refund, payment_from_row(paid)), now)
             await connection.execute(
                 payment_events.insert().values(
                     payment_id=refund.payment_id,
