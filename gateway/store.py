@@ -21,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from fx import Money
@@ -96,12 +97,17 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # Reads need no transaction of their own: autocommit spares a BEGIN and a ROLLBACK.
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = True) -> Store:
         options: dict[str, Any] = {}
         if url.startswith("postgresql"):
-            options.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+            # A pool as large as a worker's concurrency, without overflow connections that
+            # are opened and closed under load; no pre-ping (a round trip a checkout): a
+            # dead connection fails one request as StorageUnavailable and is replaced.
+            options.update(pool_size=32, max_overflow=0, pool_timeout=5)
         engine = create_async_engine(url, **options)
         if url.startswith("sqlite"):
             _tune_sqlite(engine)
@@ -122,7 +128,7 @@ class Store:
     async def _guard(self) -> AsyncIterator[None]:
         try:
             yield
-        except (OperationalError, SAInterfaceError, OSError) as exc:
+        except (OperationalError, SAInterfaceError, PoolTimeout, OSError) as exc:
             raise StorageUnavailable(f"the ledger is unavailable: {type(exc).__name__}") from exc
 
     @asynccontextmanager
@@ -160,7 +166,7 @@ class Store:
         return await self._one_order(orders.select().where(orders.c.order_id == order_id))
 
     async def _one_order(self, query: sa.Select[Any]) -> Order | None:
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (await connection.execute(query)).mappings().first()
         return None if row is None else order_from_row(row)
 
@@ -180,7 +186,7 @@ class Store:
 
     async def get_refund(self, refund_id: str) -> Refund | None:
         """A refund by our id for it (the id the wallet was sent)."""
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (
                 (await connection.execute(refunds.select().where(refunds.c.refund_id == refund_id)))
                 .mappings()
@@ -209,7 +215,7 @@ class Store:
             closed_requests.c.acquirer_id == acquirer_id,
             closed_requests.c.payment_request_id == payment_request_id,
         )
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             return (await connection.execute(query)).first() is not None
 
     async def find_payment(self, acquirer_id: str, payment_request_id: str) -> Payment | None:
@@ -226,7 +232,7 @@ class Store:
         return await self._one_payment(query)
 
     async def _one_payment(self, query: sa.Select[Any]) -> Payment | None:
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (await connection.execute(query)).mappings().first()
         return None if row is None else payment_from_row(row)
 
@@ -261,15 +267,23 @@ class Store:
         if target.is_final and payment.completed_at is None:
             values["completed_at"] = now
         async with self._transaction() as connection:
-            result = await connection.execute(
-                payments.update()
-                .where(
-                    payments.c.payment_id == payment.payment_id,
-                    payments.c.status == payment.status.value,
+            # One round trip: the compare-and-set hands back the moved row.
+            row = (
+                (
+                    await connection.execute(
+                        payments.update()
+                        .where(
+                            payments.c.payment_id == payment.payment_id,
+                            payments.c.status == payment.status.value,
+                        )
+                        .values(**values)
+                        .returning(*payments.c)
+                    )
                 )
-                .values(**values)
+                .mappings()
+                .first()
             )
-            if result.rowcount != 1:
+            if row is None:
                 raise ConcurrentUpdate(payment.payment_id, payment.status)
             await connection.execute(
                 payment_events.insert().values(
@@ -279,15 +293,6 @@ class Store:
                     result_code=update.result_code.name,
                     at=now,
                 )
-            )
-            row = (
-                (
-                    await connection.execute(
-                        payments.select().where(payments.c.payment_id == payment.payment_id)
-                    )
-                )
-                .mappings()
-                .one()
             )
             moved = payment_from_row(row)
             # The money moves with the state, in this transaction: a success books the
@@ -383,7 +388,7 @@ class Store:
         query = sa.select(notifications.c.status, notifications.c.attempts).where(
             notifications.c.payment_id == payment_id
         )
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else (row.status, row.attempts)
 
@@ -394,7 +399,7 @@ class Store:
             .where(payment_events.c.payment_id == payment_id)
             .order_by(payment_events.c.event_id)
         )
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             rows = (await connection.execute(query)).all()
         return [(r.source, r.target, r.refund_id) for r in rows]
 
@@ -474,7 +479,7 @@ class Store:
             refunds.c.acquirer_id == acquirer_id,
             refunds.c.refund_request_id == refund_request_id,
         )
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (await connection.execute(query)).mappings().first()
         if row is None:
             return None
@@ -485,7 +490,7 @@ class Store:
         query = sa.select(
             payments.c.currency, payments.c.pay_to_currency, payments.c.settlement_currency
         ).where(payments.c.payment_id == payment_id)
-        async with self._guard(), self._engine.connect() as connection:
+        async with self._guard(), self._reader.connect() as connection:
             row = (await connection.execute(query)).one()
         return row.currency, row.pay_to_currency, row.settlement_currency
 
