@@ -19,7 +19,13 @@ operation    ``build_*`` takes        ``parse_*`` returns     what it does
 ===========  =======================  ======================  ====================
 
 plus ``name`` (the route's) and ``capabilities`` (what it can do, as
-:class:`Capabilities`: routing reads the data, no code path asks which wallet it is).
+:class:`Capabilities`: routing reads the data, no code path asks which wallet it is,
+including the limits ``inquiry_by_request_id`` and ``amount_step``).
+
+A wallet that reports results by calling the hub back (M-Pesa) has a connector that is
+also a :class:`NotificationParser`: ``parse_notification(request)`` turns one callback
+into a :class:`WalletNotification` (which payment or refund, and its result) and
+``acknowledge(notification)`` is the answer the wallet expects.
 
 A minimal connector (a complete one is ``examples/causeway-connector-example``)::
 
@@ -72,7 +78,13 @@ entry point in the ``causeway.connectors`` group. The guide is ``docs/connectors
 
 from __future__ import annotations
 
-from connectors._contract import Capabilities, Connector, ConnectorFactory, Operation
+from connectors._contract import (
+    Capabilities,
+    Connector,
+    ConnectorFactory,
+    NotificationParser,
+    Operation,
+)
 from connectors._errors import (
     ConnectorConfigError,
     ConnectorError,
@@ -95,6 +107,7 @@ from connectors._models import (
     QuoteTerms,
     RefundRequest,
     RefundResult,
+    WalletNotification,
 )
 from connectors._registry import build_connector, find_factory
 from connectors._signing import (
@@ -118,6 +131,7 @@ __all__ = [
     "ConnectorLoadError",
     "InquireRequest",
     "Merchant",
+    "NotificationParser",
     "Operation",
     "OperationNotSupported",
     "Outcome",
@@ -129,6 +143,7 @@ __all__ = [
     "RsaSigner",
     "RsaVerifier",
     "SignatureHeader",
+    "WalletNotification",
     "WalletProtocolError",
     "WalletTimeout",
     "WalletTransportError",

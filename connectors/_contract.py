@@ -5,6 +5,10 @@ A connector is a *stateless translator*. For each operation it builds one
 :class:`httpx.Response` into a canonical result. It performs no I/O, keeps no state between
 calls, never retries and never logs: the core sends, retries when provably safe, persists and
 records. A connector instance holds only its configuration (base URL, identifiers, keys).
+
+A wallet that reports results by calling the hub back is reached the other way too: its
+connector is also a :class:`NotificationParser`, which reads each callback and says what to
+answer it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from connectors._models import (
     PayRequest,
     RefundRequest,
     RefundResult,
+    WalletNotification,
 )
 
-__all__ = ["Capabilities", "Connector", "ConnectorFactory", "Operation"]
+__all__ = ["Capabilities", "Connector", "ConnectorFactory", "NotificationParser", "Operation"]
 
 
 class Operation(enum.StrEnum):
@@ -45,12 +50,34 @@ class Capabilities:
     ``currencies`` are the wallet currencies it can charge in; ``regions`` the ISO 3166
     alpha-2 regions of its users; ``modes`` the Alipay+ in-store scenarios it accepts
     (``"PaymentCode"``...).
+
+    Two limits some wallets have, whose defaults are "no limit":
+
+    ``inquiry_by_request_id``
+        ``False`` when the wallet can be asked about a payment only by its own id (the
+        ``wallet_payment_id`` an answer gave, M-Pesa's ``CheckoutRequestID``), not by our
+        ``wallet_request_id``. A payment whose first answer was lost then cannot be found
+        by inquiry: ``build_inquire`` without a ``wallet_payment_id`` raises
+        :class:`~connectors.OperationNotSupported`, and the core leaves such a payment
+        unknown rather than ask.
+    ``amount_step``
+        The smallest amount the wallet moves, in minor units of its currencies: every
+        amount it is sent is a multiple of it, and a connector refuses (never rounds) one
+        that is not. M-Pesa moves whole shillings: ``amount_step=100`` for KES.
     """
 
     operations: frozenset[Operation]
     currencies: frozenset[str]
     regions: frozenset[str]
     modes: frozenset[str] = frozenset({"PaymentCode"})
+    inquiry_by_request_id: bool = True
+    amount_step: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount_step, bool) or self.amount_step < 1:
+            raise ValueError(
+                f"amount_step is a whole number of minor units >= 1, not {self.amount_step!r}"
+            )
 
 
 @runtime_checkable
@@ -83,12 +110,17 @@ class Connector(Protocol):
         ...
 
     def build_inquire(self, request: InquireRequest) -> httpx.Request:
-        """Build the request that asks for the payment's current state."""
+        """Build the request that asks for the payment's current state.
+
+        When the wallet can only be asked by its own id (``inquiry_by_request_id`` is
+        ``False``) and ``request.wallet_payment_id`` is ``None``, raise
+        :class:`~connectors.OperationNotSupported`: never ask by some other id and read
+        the wallet's "no such payment" as an answer."""
         ...
 
     def parse_inquire(self, request: InquireRequest, response: httpx.Response) -> PaymentResult:
         """Parse the answer to :meth:`build_inquire`; a payment the wallet does not know
-        is ``FAILED`` with ``ORDER_NOT_EXIST``."""
+        is ``FAILED`` with ``ORDER_NOT_EXIST`` (asked by an id that would have found it)."""
         ...
 
     def build_cancel(self, request: CancelRequest) -> httpx.Request:
@@ -108,8 +140,40 @@ class Connector(Protocol):
         """Parse the answer to :meth:`build_refund`.
 
         There is no refund inquiry in the contract: a ``PENDING`` refund is resolved by
+        the wallet's callback, when it sends one (:class:`NotificationParser`), or by
         sending the same request (same ``refund_request_id``) again, which the wallet
         must deduplicate."""
+        ...
+
+
+@runtime_checkable
+class NotificationParser(Protocol):
+    """A wallet that calls back: how its connector reads each callback and answers it.
+
+    A connector implements this besides :class:`Connector` when its wallet reports
+    results by calling the hub (M-Pesa's STK push result, its reversal result). The core
+    routes the route's callbacks (``POST /wallets/{route}/notify``) to it: it reads the
+    whole body, calls :meth:`parse_notification`, records the result against the payment
+    or refund the notification names, and answers the wallet with :meth:`acknowledge`.
+    Like the rest of the contract, both methods are pure: no I/O, no state, no logging.
+    """
+
+    def parse_notification(self, request: httpx.Request) -> WalletNotification:
+        """What the callback ``request`` (its body already read) says.
+
+        Verify that it is genuine where the protocol allows (a signature, a shared
+        token); one that is not, or that cannot be understood, raises
+        :class:`~connectors.WalletProtocolError`. A callback naming a payment the
+        connector cannot know of is not an error here (it keeps no state): the core
+        decides what an unknown id means. The result follows the ``parse_*`` rules: only
+        an explicit success is ``SUCCEEDED``, an unknown status is ``PENDING``."""
+        ...
+
+    def acknowledge(self, notification: WalletNotification | None) -> httpx.Response:
+        """The answer the wallet expects to a callback: to ``notification`` once the core
+        has recorded it, or a refusal when ``notification`` is ``None`` (the callback
+        raised :class:`~connectors.WalletProtocolError`). A refusal must not read as an
+        acceptance: a wallet that retries sends the callback again."""
         ...
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "QuoteTerms",
     "RefundRequest",
     "RefundResult",
+    "WalletNotification",
 ]
 
 
@@ -248,3 +249,80 @@ class RefundResult:
     @classmethod
     def pending(cls, message: str) -> RefundResult:
         return cls(Outcome.PENDING, "UNKNOWN_EXCEPTION", message)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletNotification:
+    """What one callback from a wallet says: which payment or refund, and its result.
+
+    The keys say *which* operation, as the hub can find it: ``wallet_request_id`` is our
+    id for the payment (:attr:`PayRequest.wallet_request_id`) when the callback names it,
+    ``wallet_payment_id`` the wallet's, as an earlier answer gave it
+    (:attr:`PaymentResult.wallet_payment_id`: M-Pesa's ``CheckoutRequestID``). A refund's
+    callback sets ``refund_request_id`` (ours) and/or ``wallet_refund_id`` (the wallet's, as
+    the refund's earlier answer gave it in :attr:`RefundResult.wallet_refund_id`).
+
+    Exactly one of ``payment`` and ``refund`` is set: *what became of it*, by the same rules
+    as a ``parse_*`` result. It may carry an id newer than the keys (M-Pesa names a paid
+    push by its receipt, which a reversal then needs): the hub finds the operation by the
+    keys and keeps what the result says. Make one with a named constructor::
+
+        WalletNotification.for_payment(result, wallet_payment_id="ws_CO_191220191020363925")
+        WalletNotification.for_refund(result, wallet_refund_id="AG_20240122_00004e4e9b8b")
+    """
+
+    wallet_request_id: str | None
+    wallet_payment_id: str | None
+    refund_request_id: str | None = None
+    wallet_refund_id: str | None = None
+    payment: PaymentResult | None = None
+    refund: RefundResult | None = None
+
+    def __post_init__(self) -> None:
+        # A notification the hub cannot attribute to one operation is a connector's bug,
+        # caught where it is made rather than when the hub looks for what it names.
+        if (self.payment is None) == (self.refund is None):
+            raise ValueError("a notification carries exactly one of payment and refund")
+        # An empty id names nothing, as much as a missing one.
+        if self.payment is not None:
+            if self.refund_request_id or self.wallet_refund_id:
+                raise ValueError("a payment's notification names no refund")
+            if not (self.wallet_request_id or self.wallet_payment_id):
+                raise ValueError(
+                    "a payment's notification names it by wallet_request_id or wallet_payment_id"
+                )
+        elif not (self.refund_request_id or self.wallet_refund_id):
+            raise ValueError(
+                "a refund's notification names it by refund_request_id or wallet_refund_id"
+            )
+
+    @classmethod
+    def for_payment(
+        cls,
+        result: PaymentResult,
+        *,
+        wallet_request_id: str | None = None,
+        wallet_payment_id: str | None = None,
+    ) -> WalletNotification:
+        """The result of the payment the callback names (by at least one of the ids)."""
+        return cls(wallet_request_id, wallet_payment_id, payment=result)
+
+    @classmethod
+    def for_refund(
+        cls,
+        result: RefundResult,
+        *,
+        refund_request_id: str | None = None,
+        wallet_refund_id: str | None = None,
+        wallet_request_id: str | None = None,
+        wallet_payment_id: str | None = None,
+    ) -> WalletNotification:
+        """The result of the refund the callback names (by at least one of its ids); the
+        payment's ids, when the callback gives them too, are for the record."""
+        return cls(
+            wallet_request_id,
+            wallet_payment_id,
+            refund_request_id=refund_request_id,
+            wallet_refund_id=wallet_refund_id,
+            refund=result,
+        )

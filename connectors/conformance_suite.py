@@ -3,8 +3,7 @@
 Causeway registers this module as a pytest plugin (entry point ``pytest11``), so wherever
 it is installed a wallet provider's test module needs only a target and a subclass::
 
-    import httpx
-import pytest
+    import pytest
 
     from connectors.conformance import ConformanceTarget
     from connectors.conformance_suite import ConformanceSuite
@@ -25,29 +24,50 @@ when the target has a ``base_url`` and no simulator). Scenarios that need the si
 control API are skipped against a sandbox. With plugin autoloading disabled, add
 ``pytest_plugins = ["connectors.conformance_suite"]`` to the root ``conftest.py``.
 
-Every scenario uses fresh request ids, and waits out ``PENDING`` answers (by inquiry, or
-by sending a cancel or refund again) for the target's ``settle_seconds``, so asynchronous
-protocols pass the same scenarios as synchronous ones.
+Every scenario uses fresh request ids, and waits out ``PENDING`` answers for the target's
+``settle_seconds`` (by reading the wallet's callbacks when it sends them, then by inquiry,
+or by sending a cancel or refund again), so asynchronous protocols pass the same scenarios
+as synchronous ones. Scenarios respect what the connector declares: amounts are multiples
+of its ``amount_step``; where the wallet cannot be asked by our id
+(``inquiry_by_request_id=False``) the two scenarios that need it are skipped, after checking
+that such an inquiry claims nothing; the callback scenarios run for a
+:class:`~connectors.NotificationParser` whose simulator records its callbacks.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from connectors import (
     CancelRequest,
+    ConnectorError,
     Operation,
     OperationNotSupported,
     Outcome,
     PaymentResult,
-    PayRequest,
     WalletTimeout,
+)
+from connectors._conformance_checks import (
+    an_inquiry_without_the_wallet_id_claims_nothing,
+    asks_by_request_id,
+    forged,
+    movements,
+    named_ids,
+    needs,
+    needs_callbacks,
+    needs_control,
+    paid_state,
+    refused,
+    secret_needles,
+    succeeded,
+    with_body,
+    without_the_wallet_id,
 )
 from connectors.conformance import ConformanceTarget, ConformanceWallet, open_wallet
 
@@ -78,54 +98,6 @@ async def conformance_wallet(
         yield wallet
 
 
-def _needs_control(wallet: ConformanceWallet) -> None:
-    if not wallet.simulated:
-        pytest.skip("needs the simulator's control API; this target is a sandbox")
-
-
-def _needs(wallet: ConformanceWallet, operation: Operation) -> None:
-    if operation not in wallet.connector.capabilities.operations:
-        pytest.skip(f"the connector does not declare {operation.value!r}")
-
-
-async def _paid(wallet: ConformanceWallet, request: PayRequest) -> PaymentResult:
-    """Pay, then inquire while the answer is pending."""
-    return await wallet.until_final(
-        lambda: wallet.pay(request), lambda: wallet.inquire(request.wallet_request_id)
-    )
-
-
-async def _paid_state(wallet: ConformanceWallet, request: PayRequest) -> PaymentResult:
-    """What inquiries say about ``request`` once they stop saying pending."""
-    return await wallet.until_final(lambda: wallet.inquire(request.wallet_request_id))
-
-
-async def _succeeded(wallet: ConformanceWallet) -> tuple[PayRequest, PaymentResult]:
-    request = wallet.new_pay()
-    result = await _paid(wallet, request)
-    assert result.outcome is Outcome.SUCCEEDED, f"the payer's payment did not succeed: {result}"
-    return request, result
-
-
-def _needles(secrets: tuple[str, ...]) -> list[str]:
-    """The secrets, and each line of a multi-line one (a PEM key): a ``repr`` escapes
-    newlines, so the whole value would never be found in one. Armour lines
-    (``-----BEGIN...``) and short ones are not secret enough to look for."""
-    lines = [
-        line.strip()
-        for secret in secrets
-        if "\n" in secret
-        for line in secret.splitlines()
-        if len(line.strip()) >= 16 and not line.startswith("-----")
-    ]
-    return [*secrets, *lines]
-
-
-async def _movements(wallet: ConformanceWallet) -> Counter[str]:
-    """How many entries of each kind the wallet's ledger holds."""
-    return Counter(str(entry["kind"]) for entry in await wallet.ledger())
-
-
 @pytest.mark.anyio
 class ConformanceSuite:
     """The standard scenarios. Subclass it as ``Test<Wallet>`` and provide a
@@ -142,29 +114,45 @@ class ConformanceSuite:
         assert wallet.connector.name, "a connector has a name"
         assert {Operation.PAY, Operation.INQUIRE} <= capabilities.operations
         assert wallet.target.wallet_currency in capabilities.currencies
+        step = capabilities.amount_step
+        assert step >= 1, f"amount_step {step}: the smallest amount moved is a whole minor unit"
+        assert wallet.target.pay_to_amount % step == 0, (
+            f"the target's pay_to_amount is not a multiple of the amount_step {step}"
+        )
+        assert wallet.target.pay_to_amount >= 2 * step, "a partial refund needs a part"
         pay = wallet.new_pay()
+        paid = PaymentResult.succeeded(wallet_payment_id="W-CONFORMANCE")
         builds: dict[Operation, Callable[[], httpx.Request]] = {
             Operation.CANCEL: lambda: wallet.connector.build_cancel(
                 CancelRequest(pay.wallet_request_id, pay.acquirer_id)
             ),
             Operation.REFUND: lambda: wallet.connector.build_refund(
-                wallet.new_refund(pay, PaymentResult.succeeded(wallet_payment_id=None), 1)
+                wallet.new_refund(pay, paid, step)
             ),
         }
         for operation, build in builds.items():
             if operation not in capabilities.operations:
                 with pytest.raises(OperationNotSupported):
                     build()
+        if step > 1:
+            # An amount the wallet cannot move is refused, never rounded to one it can:
+            # the traveller would be charged (or refunded) other than what was agreed.
+            off_step = replace(pay.pay_to_amount, value=pay.pay_to_amount.value + 1)
+            with pytest.raises(ConnectorError):
+                wallet.connector.build_pay(replace(pay, pay_to_amount=off_step))
+            if Operation.REFUND in capabilities.operations:
+                with pytest.raises(ConnectorError):
+                    wallet.connector.build_refund(wallet.new_refund(pay, paid, step + 1))
 
     async def test_pay_succeeds(self, conformance_wallet: ConformanceWallet) -> None:
         wallet = conformance_wallet
         if wallet.simulated:
-            before, books = await wallet.stats(), await _movements(wallet)
-        _, result = await _succeeded(wallet)
+            before, books = await wallet.stats(), await movements(wallet)
+        _, result = await succeeded(wallet)
         assert result.code == "SUCCESS"
         if wallet.simulated:
             assert (await wallet.stats()).charges == before.charges + 1
-            assert (await _movements(wallet))["pay"] == books["pay"] + 1
+            assert (await movements(wallet))["pay"] == books["pay"] + 1
 
     async def test_an_unknown_payer_is_declined(
         self, conformance_wallet: ConformanceWallet
@@ -174,7 +162,7 @@ class ConformanceSuite:
             pytest.skip("the target names no unknown_payer")
         if wallet.simulated:
             before = await wallet.stats()
-        result = await _paid(wallet, wallet.new_pay(wallet.target.unknown_payer))
+        result = await wallet.paid(wallet.new_pay(wallet.target.unknown_payer))
         assert result.outcome is Outcome.FAILED, result
         assert result.code not in ("SUCCESS", "PAYMENT_IN_PROCESS"), result
         if wallet.simulated:
@@ -186,7 +174,7 @@ class ConformanceSuite:
         wallet = conformance_wallet
         if wallet.simulated:
             before = await wallet.stats()
-        result = await _paid(wallet, wallet.new_pay(wallet.target.poor_payer))
+        result = await wallet.paid(wallet.new_pay(wallet.target.poor_payer))
         assert result.outcome is Outcome.FAILED, result
         assert result.code == "USER_BALANCE_NOT_ENOUGH", result
         if wallet.simulated:
@@ -194,70 +182,80 @@ class ConformanceSuite:
 
     async def test_inquiry_reports_the_payment(self, conformance_wallet: ConformanceWallet) -> None:
         wallet = conformance_wallet
-        request, paid = await _succeeded(wallet)
+        request, _ = await succeeded(wallet)
+        given = wallet.wallet_payment_ids(request.wallet_request_id)
         inquired = await wallet.inquire(request.wallet_request_id)
         assert inquired.outcome is Outcome.SUCCEEDED, inquired
-        if paid.wallet_payment_id and inquired.wallet_payment_id:
-            assert inquired.wallet_payment_id == paid.wallet_payment_id
+        if given and inquired.wallet_payment_id:
+            # By an id the wallet already gave this payment (M-Pesa names it by its
+            # CheckoutRequestID when queried and by its receipt when paid): any other
+            # would be another payment's.
+            assert inquired.wallet_payment_id in given, (inquired, given)
 
     async def test_inquiry_of_an_unknown_payment_is_order_not_exist(
         self, conformance_wallet: ConformanceWallet
     ) -> None:
-        never_sent = conformance_wallet.new_pay()
-        result = await conformance_wallet.inquire(never_sent.wallet_request_id)
+        wallet = conformance_wallet
+        never_sent = wallet.new_pay()
+        if not asks_by_request_id(wallet):
+            await an_inquiry_without_the_wallet_id_claims_nothing(
+                wallet, never_sent.wallet_request_id
+            )
+            pytest.skip(without_the_wallet_id("a payment it never saw"))
+        result = await wallet.inquire(never_sent.wallet_request_id)
         assert (result.outcome, result.code) == (Outcome.FAILED, "ORDER_NOT_EXIST"), result
 
     async def test_cancel_reverses_a_payment(self, conformance_wallet: ConformanceWallet) -> None:
         wallet = conformance_wallet
-        _needs(wallet, Operation.CANCEL)
-        request, _ = await _succeeded(wallet)
+        needs(wallet, Operation.CANCEL)
+        request, _ = await succeeded(wallet)
         if wallet.simulated:
-            books = await _movements(wallet)
+            books = await movements(wallet)
         cancelled = await wallet.until_final(lambda: wallet.cancel(request.wallet_request_id))
         assert cancelled.outcome is Outcome.SUCCEEDED, cancelled
         if wallet.simulated:
-            assert (await _movements(wallet))["reverse"] == books["reverse"] + 1
+            assert (await movements(wallet))["reverse"] == books["reverse"] + 1
         # A cancel wins: the wallet must not report the payment as charged any more.
-        after = await _paid_state(wallet, request)
+        after = await paid_state(wallet, request)
         assert after.outcome is Outcome.FAILED, after
 
     async def test_a_full_refund_moves_money_once(
         self, conformance_wallet: ConformanceWallet
     ) -> None:
         wallet = conformance_wallet
-        _needs(wallet, Operation.REFUND)
-        request, paid = await _succeeded(wallet)
+        needs(wallet, Operation.REFUND)
+        request, paid = await succeeded(wallet)
         if wallet.simulated:
-            books = await _movements(wallet)
+            books = await movements(wallet)
         refund = wallet.new_refund(request, paid, request.pay_to_amount.value)
-        first = await wallet.until_final(lambda: wallet.refund(refund))
+        first = await wallet.refunded(refund)
         assert first.outcome is Outcome.SUCCEEDED, first
         # The contract resolves a pending refund by sending it again: the wallet must
-        # deduplicate on the refund id.
-        again = await wallet.refund(refund)
+        # deduplicate on the refund id (and, if it calls back, not report a second one).
+        again = await wallet.refunded(refund)
         assert again.outcome is Outcome.SUCCEEDED, again
         if wallet.simulated:
-            assert (await _movements(wallet))["refund"] == books["refund"] + 1
+            assert (await movements(wallet))["refund"] == books["refund"] + 1
 
     async def test_partial_refunds_up_to_the_payment(
         self, conformance_wallet: ConformanceWallet
     ) -> None:
         wallet = conformance_wallet
-        _needs(wallet, Operation.REFUND)
-        request, paid = await _succeeded(wallet)
+        needs(wallet, Operation.REFUND)
+        request, paid = await succeeded(wallet)
         if wallet.simulated:
-            books = await _movements(wallet)
-        total = request.pay_to_amount.value
-        part = max(1, total // 3)
+            books = await movements(wallet)
+        total, step = request.pay_to_amount.value, wallet.amount_step
+        part = max(step, total // 3 // step * step)
         for value in (part, total - part):
             refund = wallet.new_refund(request, paid, value)
-            result = await wallet.until_final(functools.partial(wallet.refund, refund))
+            result = await wallet.refunded(refund)
             assert result.outcome is Outcome.SUCCEEDED, (value, result)
-        over = wallet.new_refund(request, paid, 1)
-        refused = await wallet.until_final(lambda: wallet.refund(over))
+        over = wallet.new_refund(request, paid, step)  # the least the wallet could move
+        refused = await wallet.refunded(over)
         assert refused.outcome is Outcome.FAILED, f"a refund beyond the payment: {refused}"
         if wallet.simulated:
-            assert (await _movements(wallet))["refund"] == books["refund"] + 2
+            assert (await movements(wallet))["refund"] == books["refund"] + 2
 
     async def test_a_repeated_request_id_charges_once(
         self, conformance_wallet: ConformanceWallet
@@ -265,8 +263,8 @@ class ConformanceSuite:
         wallet = conformance_wallet
         if wallet.simulated:
             before = await wallet.stats()
-        request, first = await _succeeded(wallet)
-        second = await _paid(wallet, request)
+        request, first = await succeeded(wallet)
+        second = await wallet.paid(request)
         assert second.outcome is Outcome.SUCCEEDED, second
         if first.wallet_payment_id and second.wallet_payment_id:
             assert second.wallet_payment_id == first.wallet_payment_id
@@ -280,7 +278,7 @@ class ConformanceSuite:
         self, conformance_wallet: ConformanceWallet
     ) -> None:
         wallet = conformance_wallet
-        _needs_control(wallet)
+        needs_control(wallet)
         before = await wallet.stats()
         request = wallet.new_pay()
         await wallet.set_faults(latency_seconds=_SLOW_SECONDS)
@@ -289,8 +287,15 @@ class ConformanceSuite:
                 await wallet.pay(request, deadline=_IMPATIENT_SECONDS)
         finally:
             await wallet.set_faults()
+        if not asks_by_request_id(wallet):
+            # The pay reached the wallet (which charged, or will), and the hub never learnt
+            # the id it could ask by.
+            await an_inquiry_without_the_wallet_id_claims_nothing(wallet, request.wallet_request_id)
+            after = await wallet.stats()
+            assert after.pay_requests == before.pay_requests + 1, "the slow pay never arrived"
+            pytest.skip(without_the_wallet_id("a payment whose answer was lost"))
         # The answer was lost, not the payment: only an inquiry can tell what happened.
-        result = await _paid_state(wallet, request)
+        result = await paid_state(wallet, request)
         assert result.outcome is Outcome.SUCCEEDED, result
         assert (await wallet.stats()).charges == before.charges + 1
 
@@ -298,7 +303,7 @@ class ConformanceSuite:
         self, conformance_wallet: ConformanceWallet
     ) -> None:
         wallet = conformance_wallet
-        _needs_control(wallet)
+        needs_control(wallet)
         request = wallet.new_pay()
         await wallet.set_faults(unknown_status=True)
         try:
@@ -308,7 +313,7 @@ class ConformanceSuite:
             await wallet.set_faults()
         assert paid.outcome is Outcome.PENDING, f"pay with an unknown status: {paid}"
         assert inquired.outcome is Outcome.PENDING, f"inquiry with an unknown status: {inquired}"
-        settled = await _paid_state(wallet, request)
+        settled = await paid_state(wallet, request)
         assert settled.outcome is Outcome.SUCCEEDED, settled
 
     async def test_secrets_stay_out_of_reprs_and_logs(
@@ -320,11 +325,11 @@ class ConformanceSuite:
             pytest.skip("the target names no secrets")
         assert all(secrets), "an empty string cannot be looked for"
         caplog.set_level(logging.DEBUG)
-        request, paid = await _succeeded(wallet)
+        request, paid = await succeeded(wallet)
         await wallet.inquire(request.wallet_request_id)
         operations = wallet.connector.capabilities.operations
         if Operation.REFUND in operations:
-            await wallet.refund(wallet.new_refund(request, paid, 1))
+            await wallet.refund(wallet.new_refund(request, paid, wallet.amount_step))
         if Operation.CANCEL in operations:
             await wallet.cancel(request.wallet_request_id)
         places = [
@@ -333,7 +338,77 @@ class ConformanceSuite:
             *((f"repr({type(x).__name__})", repr(x)) for x in wallet.exchanged),
             ("the log", caplog.text),
         ]
-        needles = _needles(secrets)
+        needles = secret_needles(secrets)
         # Only where a secret leaked is reported: a failure must not print the secret.
         leaks = sorted({where for where, text in places if any(n in text for n in needles)})
         assert not leaks, f"a secret appears in {', '.join(leaks)}"
+
+    # --- callbacks (a NotificationParser whose simulator records them) --------------------
+
+    async def test_callbacks_report_what_an_inquiry_reports(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        await needs_callbacks(wallet)
+        reported = 0
+        for who, payer in (
+            ("payer", wallet.target.payer),
+            ("poor payer", wallet.target.poor_payer),
+        ):
+            request = wallet.new_pay(payer)
+            first = await wallet.pay(request)
+            inquired = await paid_state(wallet, request)
+            assert inquired.outcome is not Outcome.PENDING, f"the {who}'s payment: {inquired}"
+            notify = functools.partial(wallet.notified_payment, request.wallet_request_id)
+            if first.outcome is Outcome.PENDING:
+                notified = await wallet.until_final(notify)
+                assert notified.outcome is not Outcome.PENDING, (
+                    f"the {who}'s payment was pending, and no callback reports its end"
+                )
+            else:
+                notified = await notify()  # a final answer needs no callback: if one came...
+                if notified.outcome is Outcome.PENDING:
+                    continue
+            reported += 1
+            assert (notified.outcome, notified.code) == (inquired.outcome, inquired.code), (
+                f"the {who}'s payment: the callback says {notified}, an inquiry {inquired}"
+            )
+        if not reported:
+            pytest.skip("every pay answer was final, and the wallet sent no callback")
+
+    async def test_a_forged_or_garbled_callback_is_refused(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        parser = await needs_callbacks(wallet)
+        await wallet.paid(wallet.new_pay())
+        recorded = await wallet.callbacks()
+        if not recorded:
+            pytest.skip("the wallet sent no callback about a payment")
+        genuine = recorded[-1]
+        named = wallet.read_callback(genuine)
+        # A callback rewritten to name another operation: a forgery where callbacks are
+        # signed; for an unsigned protocol, a callback about a payment the connector cannot
+        # know of, which it must still read (the core decides what an unknown id means).
+        forgery = forged(genuine, named)
+        if forgery is None:
+            pytest.skip("the callback names its operation by no id in its text")
+        field, other, request = forgery
+        if wallet.target.signed_callbacks:
+            assert refused(parser, request), (
+                f"a signed callback rewritten to name another {field} was accepted"
+            )
+        else:
+            read = named_ids(wallet.read_callback(request))
+            assert read.get(field) == other, (
+                f"a callback naming another {field} was read as naming {read.get(field)!r}"
+            )
+        # What cannot be understood is refused, and the refusal does not read as "received".
+        half = genuine.content[: len(genuine.content) // 2]
+        for garbage in (b"", half, b"\xff\xfe\x00 not a callback"):
+            assert refused(parser, with_body(genuine, garbage)), f"{garbage!r} was read"
+        refusal, acceptance = parser.acknowledge(None), parser.acknowledge(named)
+        assert (refusal.status_code, refusal.content) != (
+            acceptance.status_code,
+            acceptance.content,
+        ), "acknowledge(None) answers a refused callback as it answers an accepted one"

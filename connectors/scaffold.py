@@ -207,7 +207,9 @@ API to :func:`create_simulator`: keep balances in :class:`SimulatedWallet`, dedu
 the request ids the connector sends, count every pay request in ``pay_requests`` and every
 charge in ``charges``, append each movement of money to ``ledger`` as
 ``{"kind": "pay" | "reverse" | "refund", ...}``, sleep ``latency_seconds`` after writing the
-books, and answer an undefined status while ``unknown_status`` is set.
+books, and answer an undefined status while ``unknown_status`` is set. If the wallet calls
+the hub back, also record each callback it would send and answer ``GET /_sim/callbacks``
+with them (the shape is in ``connectors.conformance``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ Operations, and how Daraja makes them::
     inquire   POST /mpesa/stkpushquery/v1/query       -> ResultCode "0" / "1" / "1032"...
     refund    POST /mpesa/reversal/v1/request         -> PENDING (result by callback)
     cancel    not supported: no API withdraws a prompt; an unanswered one expires by itself
+    callback  M-Pesa POSTs to callback_url            -> parse_notification, acknowledge
 
 Settings (one route's table)::
 
@@ -30,7 +31,8 @@ What the public documentation says, and what this connector assumes or simplifie
   is a pre-fetched one. A build with no token, or a stale one, raises.
 - **Amounts.** Daraja's ``Amount`` is whole shillings; KES has 2 minor digits, so the
   connector sends ``value // 100`` and *refuses* (``ConnectorError``) an amount with cents or
-  in another currency rather than rounding away from the quoted amount.
+  in another currency rather than rounding away from the quoted amount; it declares
+  ``capabilities.amount_step`` 100.
 - **Idempotency.** ``AccountReference`` holds at most 12 characters, so it carries the first
   12 base32 characters of SHA-256(``wallet_request_id``). Daraja documents no dedup; the
   simulator treats a push with the same ``AccountReference``, ``Amount`` and phone within its
@@ -41,30 +43,43 @@ What the public documentation says, and what this connector assumes or simplifie
 - **Asynchrony.** The push answer only says the prompt was sent: ``parse_pay`` is PENDING
   with the ``CheckoutRequestID`` as ``wallet_payment_id``. The query answers ``ResultCode``;
   while the traveller has not answered it fails with ``500.001.1001 The transaction is being
-  processed`` (5xx: PENDING) or ``ResultCode`` 4999. The query needs the
-  ``CheckoutRequestID``, which ``InquireRequest`` does not carry yet: ``build_inquire`` reads
-  ``request.wallet_payment_id`` when the request has one and raises otherwise.
+  processed`` (5xx: PENDING) or ``ResultCode`` 4999.
+- **Inquiry by our id is impossible** (``capabilities.inquiry_by_request_id`` is False):
+  the query names the push by its ``CheckoutRequestID`` alone, so ``build_inquire`` needs
+  ``InquireRequest.wallet_payment_id`` and raises ``OperationNotSupported`` without it. A
+  query by any other id would come back "Invalid CheckoutRequestID", which must never be
+  read as "no such payment" for a push whose answer was merely lost.
 - **Refunds** are reversals (``CommandID`` ``TransactionReversal``) of the M-Pesa receipt
   in ``RefundRequest.wallet_payment_id``; the refund key travels in ``Occasion``. Daraja
   documents a reversal of the whole transaction; partial reversals are modelled (their sum
   is capped at the charge). The answer only says "accepted": ``parse_refund`` is PENDING
   and carries the ``ConversationID`` that the result will name.
-- **Callbacks.** M-Pesa POSTs ``{"Body": {"stkCallback": ...}}`` to ``CallBackURL`` (its
-  ``CallbackMetadata`` holds ``MpesaReceiptNumber``, ``TransactionDate``, ``PhoneNumber``)
-  and ``{"Result": ...}`` to ``ResultURL``. There is no inbound route yet; when there is,
-  :meth:`MpesaConnector.parse_stk_callback` and :meth:`MpesaConnector.parse_reversal_result`
-  turn them into results keyed by ``CheckoutRequestID`` and ``ConversationID``. After a
-  callback, the payment is known by its receipt, which a refund needs.
-- Daraja does not sign its answers (TLS only); errors come as ``{"errorCode",
-  "errorMessage"}`` whose HTTP status varies, so the ``errorCode`` decides.
+- **Callbacks** (the connector is a :class:`~connectors.NotificationParser`). M-Pesa POSTs
+  ``{"Body": {"stkCallback": ...}}`` to ``CallBackURL`` and ``{"Result": ...}`` to
+  ``ResultURL`` (the route's ``callback_url`` serves both). ``parse_notification`` reads
+  either: an STK callback is the payment's result keyed by ``CheckoutRequestID``
+  (``wallet_payment_id``; the callback does not carry ``AccountReference``, so never our
+  id), and on success the result names the payment by its ``MpesaReceiptNumber``, which a
+  reversal needs: the core keeps the ``CheckoutRequestID`` to query by and the receipt to
+  refund by. A reversal ``Result`` is the refund's result keyed by ``ConversationID``
+  (``wallet_refund_id``, as ``parse_refund`` gave it), not by our refund id: Daraja's
+  published reversal ``Result`` echoes no ``Occasion``. ``acknowledge`` answers Daraja's
+  ``{"ResultCode": 0, "ResultDesc": "Accepted"}``, or ``ResultCode`` 1 "Rejected" (HTTP
+  400) to a refused callback.
+- **Nothing is signed.** Daraja signs neither its answers nor its callbacks (TLS only;
+  what guards a callback URL is that it is unguessable and, at the edge, an allow-list of
+  Safaricom's addresses): a callback that parses is believed, so the core should confirm a
+  paid STK callback with a query before it tells the merchant. Errors come as
+  ``{"errorCode", "errorMessage"}`` whose HTTP status varies, so the ``errorCode`` decides.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 from pydantic import SecretStr, ValidationError
@@ -81,6 +96,7 @@ from connectors import (
     PayRequest,
     RefundRequest,
     RefundResult,
+    WalletNotification,
     WalletProtocolError,
 )
 from connectors.mpesa import _results, _translate
@@ -105,14 +121,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@runtime_checkable
-class _NamesWalletPayment(Protocol):
-    # What the SDK's InquireRequest should carry: the id the wallet gave the payment.
-    wallet_payment_id: str | None
-
-
 class MpesaConnector:
-    """A :class:`connectors.Connector` for M-Pesa Kenya over Daraja; its own factory.
+    """A :class:`connectors.Connector` and :class:`connectors.NotificationParser` for
+    M-Pesa Kenya over Daraja; its own factory.
 
     ``clock`` (keyword-only, aware) stamps ``Timestamp`` and judges token expiry.
     """
@@ -134,6 +145,8 @@ class MpesaConnector:
             currencies=self._config.currencies,
             regions=self._config.regions,
             modes=frozenset({"PaymentCode"}),
+            inquiry_by_request_id=False,
+            amount_step=_translate.CENTS_PER_SHILLING,
         )
         self._clock = clock
         self._token: SecretStr | None = self._config.access_token
@@ -196,11 +209,11 @@ class MpesaConnector:
         return _results.stk_push_ack(answer)
 
     def _checkout_request_id(self, request: InquireRequest) -> str:
-        if isinstance(request, _NamesWalletPayment) and request.wallet_payment_id:
+        if request.wallet_payment_id:
             return request.wallet_payment_id
-        raise ConnectorConfigError(
-            f"connector {self.name!r}: an STK push query needs the CheckoutRequestID from "
-            "the pay answer, which this InquireRequest does not carry",
+        raise OperationNotSupported(
+            "M-Pesa is asked about an STK push by its CheckoutRequestID only, and this "
+            "inquiry has none (the pay answer was lost?): it cannot be asked",
             connector=self.name,
         )
 
@@ -250,7 +263,43 @@ class MpesaConnector:
             return _results.refund_error(answer)
         return _results.reversal_ack(answer)
 
-    # --- callbacks (for the core's future inbound route) -------------------------------
+    # --- callbacks -----------------------------------------------------------------------
+
+    def parse_notification(self, request: httpx.Request) -> WalletNotification:
+        """An STK callback (the payment's result, keyed by ``CheckoutRequestID``) or a
+        reversal ``Result`` (the refund's, keyed by ``ConversationID``)."""
+        if request.method != "POST":
+            raise WalletProtocolError(
+                f"callback: M-Pesa POSTs its callbacks, not {request.method}", connector=self.name
+            )
+        try:
+            payload = json.loads(request.content)
+        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError alike
+            payload = None
+        match payload:
+            case {"Body": _}:
+                checkout, paid = self.parse_stk_callback(request.content)
+                if not checkout:
+                    raise WalletProtocolError(
+                        "stkCallback: an empty CheckoutRequestID", connector=self.name
+                    )
+                return WalletNotification.for_payment(paid, wallet_payment_id=checkout)
+            case {"Result": _}:
+                conversation, refunded = self.parse_reversal_result(request.content)
+                if not conversation:
+                    # Nothing else in a Result says which reversal it is about.
+                    raise WalletProtocolError("Result: no ConversationID", connector=self.name)
+                return WalletNotification.for_refund(refunded, wallet_refund_id=conversation)
+            case _:
+                raise WalletProtocolError(
+                    "callback: neither an stkCallback nor a Result", connector=self.name
+                )
+
+    def acknowledge(self, notification: WalletNotification | None) -> httpx.Response:
+        """Daraja's acknowledgement: ``ResultCode`` 0 "Accepted", or 1 "Rejected"."""
+        if notification is None:
+            return httpx.Response(400, json={"ResultCode": 1, "ResultDesc": "Rejected"})
+        return httpx.Response(200, json={"ResultCode": 0, "ResultDesc": "Accepted"})
 
     def parse_stk_callback(self, body: bytes) -> tuple[str, PaymentResult]:
         """The ``CheckoutRequestID`` an STK callback is about, and its result."""

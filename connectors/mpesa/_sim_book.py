@@ -3,7 +3,8 @@
 The book plays both M-Pesa and the traveller's phone. A push is answered at once with its
 ids; the phone answers it ``approval_delay`` later (approve, cancel, ignore, wrong PIN, as
 the subscriber is set up), and the book settles it lazily, on the next look at it. Every
-result M-Pesa would POST to a ``CallBackURL`` or ``ResultURL`` is kept in ``callbacks``.
+result M-Pesa would POST to a ``CallBackURL`` or ``ResultURL`` is kept in ``callbacks``,
+as ``GET /_sim/callbacks`` lists it (``_sim_wire.callback``).
 
 Amounts on the wire are whole shillings; the books keep minor units (cents) like the
 other simulators, so the ledger reads the same everywhere.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from connectors.mpesa._sim_wire import (
     BadRequest,
     DarajaFailure,
+    callback,
     new_id,
     number,
     reversal_success,
@@ -189,7 +191,7 @@ class MpesaBook:
         body = stk_callback(
             push.merchant_request_id, push.checkout_request_id, code, description, paid
         )
-        self.callbacks.append({"url": push.callback_url, "body": body})
+        self.callbacks.append(callback(push.callback_url, body))
 
     def query(self, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         checkout = text(body, "CheckoutRequestID")
@@ -238,7 +240,7 @@ class MpesaBook:
         self._reversals[occasion] = ack
         result = self._reversal_result(receipt, shillings * _CENTS, now, authorised=authorised)
         result |= {k: ack[k] for k in ("OriginatorConversationID", "ConversationID")}
-        self.callbacks.append({"url": result_url, "body": {"Result": result}})
+        self.callbacks.append(callback(result_url, {"Result": result}))
         return ack
 
     def _reversal_result(

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
@@ -20,6 +21,7 @@ __all__ = [
     "EAT",
     "BadRequest",
     "DarajaFailure",
+    "callback",
     "daraja_error",
     "encode",
     "new_id",
@@ -57,6 +59,19 @@ class BadRequest(DarajaFailure):
 
 def encode(body: object) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+def callback(url: str, body: object) -> dict[str, Any]:
+    """What M-Pesa would POST to ``url``, as ``GET /_sim/callbacks`` lists it (the shape the
+    conformance kit reads): the path and query on the hub, the headers, the body as sent."""
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return {
+        "method": "POST",
+        "path": path,
+        "headers": {"content-type": "application/json"},
+        "body": encode(body).decode(),
+    }
 
 
 def daraja_error(code: str, message: str) -> Response:

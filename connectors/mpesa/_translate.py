@@ -14,6 +14,7 @@ from connectors.mpesa._settings import WALLET_CURRENCY, MpesaSettings
 from connectors.mpesa._wire import ReversalBody, StkPushBody, StkQueryBody
 
 __all__ = [
+    "CENTS_PER_SHILLING",
     "EAT",
     "account_reference",
     "password",
@@ -27,8 +28,9 @@ __all__ = [
 #: Kenya's time (UTC+3, no daylight saving): Daraja's timestamps are local.
 EAT = timezone(timedelta(hours=3), "EAT")
 
-#: KES has two minor digits (ISO 4217); Daraja's ``Amount`` is whole shillings.
-_CENTS_PER_SHILLING = 100
+#: KES has two minor digits (ISO 4217); Daraja's ``Amount`` is whole shillings, so this is
+#: also the connector's ``amount_step``.
+CENTS_PER_SHILLING = 100
 _ACCOUNT_REFERENCE_LENGTH = 12  # Daraja: "Maximum of 12 characters"
 _TRANSACTION_DESC_LENGTH = 13  # Daraja: "between 1 and 13 characters"
 
@@ -60,7 +62,7 @@ def whole_shillings(amount: Amount, connector: str) -> int:
         raise ConnectorError(
             f"M-Pesa charges in {WALLET_CURRENCY}, not {amount.currency}", connector=connector
         )
-    shillings, cents = divmod(amount.value, _CENTS_PER_SHILLING)
+    shillings, cents = divmod(amount.value, CENTS_PER_SHILLING)
     if cents:
         # Rounding would charge a different amount than the quote the acquirer agreed to.
         raise ConnectorError(

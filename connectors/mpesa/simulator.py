@@ -14,8 +14,9 @@ Its own control API, which is **not** part of Daraja::
     GET  /_sim/ledger     [{"kind", "account_reference", "receipt", "msisdn", "amount",
                             "currency", "time"}, ...]                  amounts in cents
     GET  /_sim/accounts   [{"msisdn", "name", "balance", "currency"}, ...]
-    GET  /_sim/callbacks  [{"url", "body"}, ...]  what M-Pesa would POST to CallBackURL and
-                                                  ResultURL (kept, never sent)
+    GET  /_sim/callbacks  [{"method": "POST", "path": "/callbacks/mpesa", "headers": {...},
+                            "body": "<JSON as sent>"}, ...]  what M-Pesa would POST to
+                          CallBackURL and ResultURL, oldest first (kept, never sent)
     POST /_sim/faults     {"latency_seconds": 0.5, "unknown_status": true} -> faults in force
 
 Example::

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,13 @@ from connectors import (
     ConnectorError,
     InquireRequest,
     Merchant,
+    NotificationParser,
     Operation,
     OperationNotSupported,
     Outcome,
     PayRequest,
     RefundRequest,
+    WalletNotification,
     WalletProtocolError,
 )
 from connectors.mpesa import AccessToken, MpesaConnector
@@ -64,16 +66,7 @@ REFUND = RefundRequest(
     quote=None,
     reason="one coffee was cold",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StkInquiry(InquireRequest):
-    """An inquiry that carries the wallet's id, as the SDK's should (see the report)."""
-
-    wallet_payment_id: str | None = None
-
-
-INQUIRE = StkInquiry("pay-7c1f0a3e-w1", "CAUSEWAY", wallet_payment_id=CHECKOUT)
+INQUIRE = InquireRequest("pay-7c1f0a3e-w1", "CAUSEWAY", wallet_payment_id=CHECKOUT)
 
 
 @pytest.fixture
@@ -112,9 +105,13 @@ def sent(request: httpx.Request) -> dict[str, Any]:
 
 def test_it_is_a_connector_without_cancel(mpesa: MpesaConnector) -> None:
     assert isinstance(mpesa, Connector)
+    assert isinstance(mpesa, NotificationParser)
     assert mpesa.capabilities.operations == {Operation.PAY, Operation.INQUIRE, Operation.REFUND}
     assert mpesa.capabilities.currencies == {"KES"}
     assert mpesa.capabilities.regions == {"KE"}
+    # Daraja queries a push by its CheckoutRequestID alone, and moves whole shillings.
+    assert mpesa.capabilities.inquiry_by_request_id is False
+    assert mpesa.capabilities.amount_step == 100
     cancel = CancelRequest("pay-7c1f0a3e-w1", "CAUSEWAY")
     with pytest.raises(OperationNotSupported):
         mpesa.build_cancel(cancel)
@@ -285,10 +282,13 @@ def test_inquiry_is_the_stk_query_of_the_checkout(mpesa: MpesaConnector) -> None
 
 
 def test_an_inquiry_without_the_checkout_id_cannot_be_built(mpesa: MpesaConnector) -> None:
-    with pytest.raises(ConnectorConfigError, match="CheckoutRequestID"):
+    # Not a configuration fault: the protocol has no query by our id.
+    with pytest.raises(OperationNotSupported, match="CheckoutRequestID"):
         mpesa.build_inquire(InquireRequest("pay-7c1f0a3e-w1", "CAUSEWAY"))
-    with pytest.raises(ConnectorConfigError):
-        mpesa.build_inquire(replace(INQUIRE, wallet_payment_id=None))
+    with pytest.raises(OperationNotSupported):
+        mpesa.build_inquire(replace(INQUIRE, wallet_payment_id=""))
+    with pytest.raises(OperationNotSupported):
+        mpesa.parse_inquire(replace(INQUIRE, wallet_payment_id=None), recorded("stkquery_success"))
 
 
 def test_refund_is_a_reversal_of_the_receipt(mpesa: MpesaConnector) -> None:
@@ -562,3 +562,104 @@ def test_malformed_callbacks_are_protocol_errors(mpesa: MpesaConnector, body: by
         mpesa.parse_stk_callback(body)
     with pytest.raises(WalletProtocolError):
         mpesa.parse_reversal_result(body)
+
+
+# --- callbacks as notifications ---------------------------------------------------------
+
+
+def callback(body: bytes, method: str = "POST") -> httpx.Request:
+    return httpx.Request(
+        method,
+        "https://hub.example/callbacks/mpesa",
+        headers={"content-type": "application/json"},
+        content=body,
+    )
+
+
+def test_an_stk_callback_is_the_payments_result_by_checkout(mpesa: MpesaConnector) -> None:
+    body = (FIXTURES / "stk_callback_success.json").read_bytes()
+    notification = mpesa.parse_notification(callback(body))
+    # The callback names no AccountReference: our id is not in it.
+    assert (notification.wallet_request_id, notification.wallet_payment_id) == (
+        None,
+        "ws_CO_27072017154747416",
+    )
+    assert notification.refund is None
+    assert notification.payment is not None
+    assert (notification.payment.outcome, notification.payment.wallet_payment_id) == (
+        Outcome.SUCCEEDED,
+        "LGR7OWQX0R",
+    )
+
+
+def test_a_cancelled_stk_callback_is_a_declined_payment(mpesa: MpesaConnector) -> None:
+    body = (FIXTURES / "stk_callback_cancelled.json").read_bytes()
+    notification = mpesa.parse_notification(callback(body))
+    assert notification.wallet_payment_id == "ws_CO_191220191020363925"
+    assert notification.payment is not None
+    assert (notification.payment.outcome, notification.payment.wallet_code) == (
+        Outcome.FAILED,
+        "1032",
+    )
+
+
+def test_a_reversal_result_is_the_refunds_result_by_conversation(mpesa: MpesaConnector) -> None:
+    body = (FIXTURES / "reversal_result_success.json").read_bytes()
+    notification = mpesa.parse_notification(callback(body))
+    assert notification == WalletNotification.for_refund(
+        mpesa.parse_reversal_result(body)[1], wallet_refund_id="AG_20240122_00004e4e9b8b9d9e9f9g"
+    )
+    assert notification.refund_request_id is None  # Daraja echoes no Occasion
+    assert notification.refund is not None
+    assert notification.refund.outcome is Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\xff\xfe",
+        b"[]",
+        b'{"Other": {}}',
+        b'{"Body": {}}',
+        b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
+        b'{"Body": {"stkCallback": {"ResultCode": 0, "CheckoutRequestID": ""}}}',
+        b'{"Result": {"ResultCode": 0, "TransactionID": "SAQ71H2Z9X"}}',
+    ],
+    ids=[
+        "empty",
+        "not-utf8",
+        "array",
+        "neither",
+        "no-stk",
+        "no-checkout",
+        "empty-checkout",
+        "no-conversation",
+    ],
+)
+def test_a_callback_that_cannot_be_understood_is_refused(
+    mpesa: MpesaConnector, body: bytes
+) -> None:
+    with pytest.raises(WalletProtocolError) as caught:
+        mpesa.parse_notification(callback(body))
+    assert caught.value.connector == "mpesa-ke"
+
+
+def test_only_a_post_is_a_callback(mpesa: MpesaConnector) -> None:
+    body = (FIXTURES / "stk_callback_success.json").read_bytes()
+    with pytest.raises(WalletProtocolError, match="GET"):
+        mpesa.parse_notification(callback(body, method="GET"))
+
+
+def test_callbacks_are_acknowledged_as_daraja_expects(mpesa: MpesaConnector) -> None:
+    body = (FIXTURES / "stk_callback_success.json").read_bytes()
+    accepted = mpesa.acknowledge(mpesa.parse_notification(callback(body)))
+    assert (accepted.status_code, accepted.json()) == (
+        200,
+        {"ResultCode": 0, "ResultDesc": "Accepted"},
+    )
+    refused = mpesa.acknowledge(None)
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"ResultCode": 1, "ResultDesc": "Rejected"},
+    )

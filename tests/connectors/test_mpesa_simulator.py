@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from connectors import (
     PayRequest,
     RefundRequest,
     RefundResult,
+    WalletNotification,
     exchange,
 )
 from connectors.mpesa import MpesaConnector
@@ -46,13 +47,6 @@ PAY = PayRequest(
     order_description="2 x coffee",
     reference_order_id="ORD-1",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StkInquiry(InquireRequest):
-    """An inquiry that carries the wallet's id, as the SDK's should (see the report)."""
-
-    wallet_payment_id: str | None = None
 
 
 class Clock:
@@ -129,7 +123,7 @@ class Hub:
         return result
 
     async def inquire(self, request_id: str = PAY.wallet_request_id) -> PaymentResult:
-        request = StkInquiry(request_id, "CAUSEWAY", wallet_payment_id=self.checkouts[request_id])
+        request = InquireRequest(request_id, "CAUSEWAY", self.checkouts[request_id])
         response = await self._send(self.connector.build_inquire(request))
         return self.connector.parse_inquire(request, response)
 
@@ -151,19 +145,29 @@ class Hub:
         accounts = await self.sim("accounts")
         return next(int(a["balance"]) for a in accounts if a["msisdn"] == msisdn)
 
+    async def notified(self) -> WalletNotification:
+        """What the last callback M-Pesa would have sent says, read as the core reads it."""
+        record = (await self.sim("callbacks"))[-1]
+        request = httpx.Request(
+            record["method"],
+            f"https://hub.example{record['path']}",
+            headers=record["headers"],
+            content=record["body"].encode(),
+        )
+        return self.connector.parse_notification(request)
+
     async def receipt(self) -> str:
-        """What the STK callback (which the core does not read yet) says: the receipt."""
-        callbacks = await self.sim("callbacks")
-        _, result = self.connector.parse_stk_callback(json.dumps(callbacks[-1]["body"]).encode())
+        """What the STK callback says: the receipt a reversal needs."""
+        result = (await self.notified()).payment
+        assert result is not None
         assert result.outcome is Outcome.SUCCEEDED
         assert result.wallet_payment_id is not None
         return result.wallet_payment_id
 
     async def reversal_result(self) -> tuple[str | None, RefundResult]:
-        callbacks = await self.sim("callbacks")
-        body = callbacks[-1]["body"]
-        assert "Result" in body
-        return self.connector.parse_reversal_result(json.dumps(body).encode())
+        notification = await self.notified()
+        assert notification.refund is not None
+        return notification.wallet_refund_id, notification.refund
 
 
 @pytest.fixture
@@ -211,11 +215,31 @@ async def test_a_push_then_a_query_finds_the_charge(hub: Hub) -> None:
 async def test_the_callback_carries_receipt_phone_and_time(hub: Hub) -> None:
     await hub.paid()
     (callback,) = await hub.sim("callbacks")
-    assert callback["url"] == "https://hub.example/callbacks/mpesa"
-    checkout, result = hub.connector.parse_stk_callback(json.dumps(callback["body"]).encode())
-    assert checkout == hub.checkouts[PAY.wallet_request_id]
+    # The shape the conformance kit reads: where on the hub, how, and the body as sent.
+    assert {key: callback[key] for key in ("method", "path", "headers")} == {
+        "method": "POST",
+        "path": "/callbacks/mpesa",
+        "headers": {"content-type": "application/json"},
+    }
+    assert json.loads(callback["body"])["Body"]["stkCallback"]["ResultCode"] == 0
+    notification = await hub.notified()
+    assert notification.wallet_payment_id == hub.checkouts[PAY.wallet_request_id]
+    result = notification.payment
+    assert result is not None
     assert (result.customer_id, result.paid_at) == (RICH, START)
     assert result.wallet_payment_id == (await hub.sim("ledger"))[0]["receipt"]
+
+
+async def test_a_callback_path_keeps_its_query(
+    wallet: SimulatedWallet, mpesa_settings: dict[str, Any], clock: Clock
+) -> None:
+    settings = mpesa_settings | {"callback_url": "https://hub.example/notify/mpesa-ke?t=x1"}
+    transport = httpx.ASGITransport(app=create_simulator(wallet))
+    async with httpx.AsyncClient(transport=transport, base_url="http://mpesa.test") as client:
+        hub = await Hub(MpesaConnector("ke", settings, clock=clock), client).authenticate()
+        await hub.paid()
+        (callback,) = await hub.sim("callbacks")
+    assert callback["path"] == "/notify/mpesa-ke?t=x1"
 
 
 @pytest.mark.parametrize(

@@ -74,5 +74,6 @@ def test_the_generated_tests_run_and_fail_until_filled_in(tmp_path: Path) -> Non
     # Exit code 1 is "tests failed"; a collection error or a usage error would be 2 or 4.
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-2000:]
     summary = run.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ failed, \d+ passed in [0-9.]+s", summary), summary
+    # Skipped: the scenarios about callbacks, since the skeleton's wallet does not call back.
+    assert re.fullmatch(r"\d+ failed, \d+ passed(, \d+ skipped)? in [0-9.]+s", summary), summary
     assert "NotImplementedError: GopayConnector.build_pay is not written yet" in run.stdout

@@ -1,0 +1,187 @@
+"""What the conformance scenarios check with: skips, waits, and the pieces of callbacks.
+
+The scenarios themselves are :mod:`connectors.conformance_suite`; these helpers stand apart
+so that the suite reads as the list of rules it checks.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+
+import httpx
+import pytest
+
+from connectors import (
+    NotificationParser,
+    Operation,
+    OperationNotSupported,
+    Outcome,
+    PaymentResult,
+    PayRequest,
+    WalletNotification,
+    WalletProtocolError,
+)
+from connectors.conformance import ConformanceWallet
+
+__all__ = [
+    "an_inquiry_without_the_wallet_id_claims_nothing",
+    "asks_by_request_id",
+    "forged",
+    "movements",
+    "named_ids",
+    "needs",
+    "needs_callbacks",
+    "needs_control",
+    "other_id",
+    "paid_state",
+    "refused",
+    "secret_needles",
+    "succeeded",
+    "with_body",
+    "without_the_wallet_id",
+]
+
+
+def needs_control(wallet: ConformanceWallet) -> None:
+    if not wallet.simulated:
+        pytest.skip("needs the simulator's control API; this target is a sandbox")
+
+
+def needs(wallet: ConformanceWallet, operation: Operation) -> None:
+    if operation not in wallet.connector.capabilities.operations:
+        pytest.skip(f"the connector does not declare {operation.value!r}")
+
+
+async def needs_callbacks(wallet: ConformanceWallet) -> NotificationParser:
+    connector = wallet.connector
+    if not isinstance(connector, NotificationParser):
+        pytest.skip("the connector is not a NotificationParser (its wallet does not call back)")
+    needs_control(wallet)
+    if not await wallet.records_callbacks():
+        pytest.skip("the simulator does not record callbacks (GET /_sim/callbacks)")
+    return connector
+
+
+async def paid_state(wallet: ConformanceWallet, request: PayRequest) -> PaymentResult:
+    """What inquiries say about ``request`` once they stop saying pending."""
+    return await wallet.until_final(lambda: wallet.inquire(request.wallet_request_id))
+
+
+async def succeeded(wallet: ConformanceWallet) -> tuple[PayRequest, PaymentResult]:
+    request = wallet.new_pay()
+    result = await wallet.paid(request)
+    assert result.outcome is Outcome.SUCCEEDED, f"the payer's payment did not succeed: {result}"
+    return request, result
+
+
+def secret_needles(secrets: tuple[str, ...]) -> list[str]:
+    """The secrets, and each line of a multi-line one (a PEM key): a ``repr`` escapes
+    newlines, so the whole value would never be found in one. Armour lines
+    (``-----BEGIN...``) and short ones are not secret enough to look for."""
+    lines = [
+        line.strip()
+        for secret in secrets
+        if "\n" in secret
+        for line in secret.splitlines()
+        if len(line.strip()) >= 16 and not line.startswith("-----")
+    ]
+    return [*secrets, *lines]
+
+
+async def movements(wallet: ConformanceWallet) -> Counter[str]:
+    """How many entries of each kind the wallet's ledger holds."""
+    return Counter(str(entry["kind"]) for entry in await wallet.ledger())
+
+
+def asks_by_request_id(wallet: ConformanceWallet) -> bool:
+    return wallet.connector.capabilities.inquiry_by_request_id
+
+
+async def an_inquiry_without_the_wallet_id_claims_nothing(
+    wallet: ConformanceWallet, wallet_request_id: str
+) -> None:
+    """What ``inquiry_by_request_id=False`` promises: asked about a payment whose wallet id
+    the hub never learnt, the connector refuses to ask (``OperationNotSupported``) or
+    answers ``PENDING``; a "no such payment" or a success would be a guess."""
+    assert not wallet.wallet_payment_ids(wallet_request_id), "the kit knows the wallet's id"
+    try:
+        result = await wallet.inquire(wallet_request_id)
+    except OperationNotSupported:
+        return
+    assert result.outcome is Outcome.PENDING, (
+        "the connector declares inquiry_by_request_id=False, yet an inquiry without the "
+        f"wallet's id answered {result.outcome} {result.code}: the core would take a guess "
+        f"for the payment's fate ({result})"
+    )
+
+
+def without_the_wallet_id(scenario: str) -> str:
+    return (
+        "the connector declares inquiry_by_request_id=False (the wallet is asked by its own "
+        f"id only): {scenario} cannot be checked; checked instead that an inquiry without "
+        "the wallet's id claims nothing"
+    )
+
+
+def other_id(value: str) -> str:
+    """An id shaped like ``value`` that is not it: its digits moved on by one
+    (``ws_CO_1299`` -> ``ws_CO_2300``), or its letters when it has no digit (``value``
+    itself when it has neither). A connector that checks the shape of ids still reads it."""
+    digits, lower, upper = string.digits, string.ascii_lowercase, string.ascii_uppercase
+    if any(c in digits for c in value):
+        return value.translate(str.maketrans(digits, digits[1:] + digits[0]))
+    return value.translate(
+        str.maketrans(lower + upper, lower[1:] + lower[0] + upper[1:] + upper[0])
+    )
+
+
+def with_body(request: httpx.Request, content: bytes) -> httpx.Request:
+    """``request`` with another body (and the length that goes with it)."""
+    headers = {name: value for name, value in request.headers.items() if name != "content-length"}
+    return httpx.Request(request.method, request.url, headers=headers, content=content)
+
+
+def named_ids(notification: WalletNotification) -> dict[str, str]:
+    """The ids a notification names its operation by, by field."""
+    named = {
+        "wallet_request_id": notification.wallet_request_id,
+        "wallet_payment_id": notification.wallet_payment_id,
+        "refund_request_id": notification.refund_request_id,
+        "wallet_refund_id": notification.wallet_refund_id,
+    }
+    return {name: value for name, value in named.items() if value}
+
+
+def forged(
+    callback: httpx.Request, notification: WalletNotification
+) -> tuple[str, str, httpx.Request] | None:
+    """``callback``, about ``notification``'s operation, rewritten to name another: the
+    field it changed, the id it now names, and the request; ``None`` when no id the
+    notification names appears in the callback's URL, headers or body as text."""
+    for field, old in named_ids(notification).items():
+        new = other_id(old)
+        headers = {
+            name: value.replace(old, new)
+            for name, value in callback.headers.items()
+            if name != "content-length"  # httpx sets it for the new body
+        }
+        content = callback.content.replace(old.encode(), new.encode())
+        url = str(callback.url).replace(old, new)
+        if new != old and (content, url, headers) != (
+            callback.content,
+            str(callback.url),
+            {k: v for k, v in callback.headers.items() if k != "content-length"},
+        ):
+            return field, new, httpx.Request(callback.method, url, headers=headers, content=content)
+    return None
+
+
+def refused(parser: NotificationParser, callback: httpx.Request) -> bool:
+    """Whether the connector refuses ``callback`` (``WalletProtocolError``); any other
+    exception is a bug, and propagates."""
+    try:
+        parser.parse_notification(callback)
+    except WalletProtocolError:
+        return True
+    return False
