@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -215,6 +216,25 @@ def _signed(hub: Hub, request: Request, client_id: str, document: dict[str, Any]
     )
 
 
+async def _callback(request: Request) -> Response:
+    """A wallet's callback on its own protocol, for its route's connector to read."""
+    hub: Hub = request.app.state.hub
+    route = request.path_params["route"]
+    try:
+        body = await _read_body(request)
+        inbound = httpx.Request(
+            request.method, str(request.url), headers=request.headers.raw, content=body
+        )
+        answer = await wallet_api.connector_callback(hub.engine, hub.refunds, route, inbound)
+    except RequestRejected:
+        return Response(status_code=413)
+    except Exception:
+        # The wallet calls back again; our failure must not look like an acknowledgement.
+        log.exception("route=%s callback failed", route)
+        return Response(status_code=503)
+    return Response(answer.content, answer.status_code, dict(answer.headers))
+
+
 async def _health(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     return JSONResponse(
@@ -246,6 +266,7 @@ def create_app(settings: Settings) -> Starlette:
                 _handle,
                 methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             ),
+            Route("/wallets/{route}/notify", _callback, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
         ],
         lifespan=lifespan,

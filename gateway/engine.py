@@ -15,12 +15,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
 
 import connectors
-from fx import Direction, FXError, Money
+from fx import AMOUNT_ROUNDING, Direction, FXError, Money
 from gateway import wire
 from gateway.answers import Answer, payment_result
 from gateway.config import AcquirerConfig
@@ -34,7 +35,7 @@ from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
 from routing import ConsultOption, NoRoute, Route, Router, Wallet
 
-__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "new_id", "purchase"]
+__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "in_steps", "new_id", "purchase"]
 
 log = logging.getLogger("causeway.engine")
 
@@ -101,9 +102,21 @@ class PaymentEngine:
         parse: Callable[[Any, httpx.Response], Result],
         request: Any,
     ) -> Result:
-        """Send one request through ``route``'s connector and parse its answer."""
+        """Send one request through ``route``'s connector and parse its answer.
+
+        A request the connector cannot build never leaves, so it is reported as
+        :class:`connectors.WalletUnreachable` — safe to fail, nothing was charged.
+        """
+        try:
+            built = build(request)
+        except (connectors.WalletTransportError, connectors.WalletProtocolError):
+            raise
+        except (connectors.ConnectorError, ValueError) as exc:
+            raise connectors.WalletUnreachable(
+                f"the request could not be built: {exc}", connector=route.name
+            ) from exc
         response = await connectors.exchange(
-            self.http, build(request), connector=route.name, deadline=self.call_deadline
+            self.http, built, connector=route.name, deadline=self.call_deadline
         )
         return parse(request, response)
 
@@ -171,7 +184,7 @@ class PaymentEngine:
         settlement_quote = await self.quotes.quote(
             amount.currency, bought.settlement_currency, Direction.PAY_OUT
         )
-        pay_to_amount = payment_quote.convert(amount)
+        pay_to_amount = in_steps(payment_quote.convert(amount), route)
         settlement_amount = settlement_quote.convert(amount)
         if max(pay_to_amount.minor, settlement_amount.minor) > MAX_MINOR_UNITS:
             raise RequestRejected(
@@ -432,6 +445,18 @@ def _check_pay(request: wire.PayRequest) -> str:
             "order.orderAmount.currency: must be the paymentAmount's currency",
         )
     return code
+
+
+def in_steps(amount: Money, route: Route) -> Money:
+    """``amount`` rounded to what the wallet can move (M-Pesa: whole shillings).
+
+    Half up, like every conversion: the wallet is charged the nearest amount it can take.
+    """
+    step = route.connector.capabilities.amount_step
+    if step == 1:
+        return amount
+    steps = (Decimal(amount.minor) / step).quantize(Decimal(1), rounding=AMOUNT_ROUNDING)
+    return Money(amount.currency, int(steps) * step)
 
 
 def purchase(acquirer: AcquirerConfig, request: wire.PayRequest, digest: str) -> Purchase:

@@ -16,7 +16,7 @@ import connectors
 from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy
-from gateway.engine import PaymentEngine, fingerprint, new_id
+from gateway.engine import PaymentEngine, fingerprint, in_steps, new_id
 from gateway.errors import ConcurrentUpdate, RequestRejected
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
@@ -92,7 +92,8 @@ class Refunds:
                 f"only a succeeded payment can be refunded; this one is {payment.status}",
             )
         amount = request.refundAmount.money()
-        refund_from = payment.payment_quote.convert(amount)
+        route = self._engine.router.route_named(payment.route)
+        refund_from = in_steps(payment.payment_quote.convert(amount), route)
         remaining = payment.amount - payment.refunded
         if refund_from.is_zero() and amount != remaining:
             # Only the last refund may round to nothing in the wallet's currency: it takes
@@ -170,6 +171,14 @@ class Refunds:
             )
         except connectors.ConnectorError as exc:
             result = connectors.RefundResult.pending(str(exc))
+        return await self.record_outcome(refund, payment, result)
+
+    async def record_outcome(
+        self, refund: Refund, payment: Payment, result: connectors.RefundResult
+    ) -> RefundAnswer:
+        """Record what the wallet said about ``refund`` (in an answer or a callback)."""
+        if refund.status.is_final:
+            return _answer(refund, payment)  # the first final word stands
         match result.outcome:
             case connectors.Outcome.SUCCEEDED:
                 target, code, message = RefundStatus.SUCCEEDED, ResultCode.SUCCESS, "Success."

@@ -184,14 +184,18 @@ class Store:
             )
         )
 
-    async def get_refund(self, refund_id: str) -> Refund | None:
-        """A refund by our id for it (the id the wallet was sent)."""
+    async def get_refund(
+        self, refund_id: str | None = None, *, wallet_refund_id: str | None = None
+    ) -> Refund | None:
+        """A refund by our id for it (the id the wallet was sent), or by the wallet's."""
+        if refund_id is not None:
+            query = refunds.select().where(refunds.c.refund_id == refund_id)
+        elif wallet_refund_id is not None:
+            query = refunds.select().where(refunds.c.wallet_refund_id == wallet_refund_id)
+        else:
+            return None
         async with self._guard(), self._reader.connect() as connection:
-            row = (
-                (await connection.execute(refunds.select().where(refunds.c.refund_id == refund_id)))
-                .mappings()
-                .first()
-            )
+            row = (await connection.execute(query)).mappings().first()
         if row is None:
             return None
         return refund_from_row(row, *await self._currencies(str(row["payment_id"])))

@@ -20,6 +20,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 import connectors
 from connectors import RsaVerifier
 from gateway import wire
@@ -27,12 +29,13 @@ from gateway.coordination import LockBusy
 from gateway.engine import PaymentEngine
 from gateway.models import Payment
 from gateway.orders import Claim, Orders
+from gateway.refunds import Refunds
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.wire import amount_json, compact, quote_json, result_json
-from routing import Wallet
+from routing import NoRoute, Route, Wallet
 
-__all__ = ["WalletClient", "notify_payment", "user_initiated_pay"]
+__all__ = ["WalletClient", "connector_callback", "notify_payment", "user_initiated_pay"]
 
 log = logging.getLogger("causeway.wallet_api")
 
@@ -139,3 +142,77 @@ async def _apply(engine: PaymentEngine, payment: Payment, result: connectors.Pay
         case _:
             # A duplicate, or a failure reported after a success: the first final word stands.
             pass
+
+
+async def connector_callback(
+    engine: PaymentEngine, refunds: Refunds, route_name: str, request: httpx.Request
+) -> httpx.Response:
+    """A wallet on its own protocol calls back (``POST /wallets/{route}/notify``).
+
+    The route's connector verifies and parses the callback and says how to acknowledge.
+    A payment callback is only a hint: the hub asks the wallet (an inquiry, by the ids it
+    kept) before recording a result, because not every protocol authenticates its
+    callbacks. A refund callback is recorded as it says, since refunds have no inquiry.
+    """
+    try:
+        route = engine.router.route_named(route_name)
+    except NoRoute:
+        return httpx.Response(404)
+    connector = route.connector
+    if not isinstance(connector, connectors.NotificationParser):
+        return httpx.Response(404)
+    try:
+        note = connector.parse_notification(request)
+    except connectors.WalletProtocolError as exc:
+        log.warning("route %s: callback refused: %s", route_name, exc)
+        return connector.acknowledge(None)
+    if note.payment is not None:
+        await _payment_callback(engine, route, note)
+    elif note.refund is not None:
+        await _refund_callback(engine, refunds, note)
+    return connector.acknowledge(note)
+
+
+async def _payment_callback(
+    engine: PaymentEngine, route: Route, note: connectors.WalletNotification
+) -> None:
+    payment = None
+    if note.wallet_request_id:
+        payment = await engine.store.find_by_wallet_request(note.wallet_request_id)
+    if payment is None and note.wallet_payment_id:
+        payment = await engine.store.find_by_wallet_payment_id(route.name, note.wallet_payment_id)
+    if payment is None or payment.route != route.name:
+        log.warning("route %s: a callback names no payment of this route", route.name)
+        return
+    assert note.payment is not None
+    try:
+        async with engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
+            current = await engine.store.find_by_wallet_request(payment.wallet_request_id)
+            assert current is not None  # payments are never deleted
+            if current.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
+                await engine.resolve(current)
+            else:
+                await _apply(engine, current, note.payment)
+    except LockBusy:
+        log.info("payment %s: busy; the callback is left to the inquiry", payment.payment_id)
+
+
+async def _refund_callback(
+    engine: PaymentEngine, refunds: Refunds, note: connectors.WalletNotification
+) -> None:
+    refund = await engine.store.get_refund(
+        note.refund_request_id, wallet_refund_id=note.wallet_refund_id
+    )
+    if refund is None:
+        log.warning("a refund callback names no refund")
+        return
+    payment = await engine.store.get_payment(refund.acquirer_id, refund.payment_id)
+    assert payment is not None
+    assert note.refund is not None
+    try:
+        async with engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
+            fresh = await engine.store.get_refund(refund.refund_id)
+            assert fresh is not None
+            await refunds.record_outcome(fresh, payment, note.refund)
+    except LockBusy:
+        log.info("refund %s: busy; the wallet will call back again", refund.refund_id)

@@ -1,0 +1,161 @@
+"""A wallet on its own protocol calls back: M-Pesa's STK push result reaches the hub.
+
+The STK push is asynchronous: the pay answer is pending, and the phone's result comes by
+callback to ``/wallets/{route}/notify``. The hub takes a callback as a hint and asks the
+wallet before recording anything, so a forged callback cannot make a payment succeed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors import RsaSigner, RsaVerifier
+from connectors.mpesa.simulator import SimulatedAccount, SimulatedWallet, create_simulator
+from gateway.api import create_app
+from gateway.client import AcquirerClient
+from gateway.config import RouteConfig, WalletConfig
+from gateway.local import serve
+from tests.conftest import Backend
+from tests.gateway.conftest import pay_body, settings_for
+
+pytestmark = pytest.mark.anyio
+
+PAYER, REFUSER = "254712345678", "254722000111"
+CREDENTIALS = {
+    "consumer_key": secrets.token_urlsafe(24),
+    "consumer_secret": secrets.token_urlsafe(24),
+    "passkey": secrets.token_hex(32),
+    "security_credential": base64.b64encode(secrets.token_bytes(256)).decode(),
+    "access_token": secrets.token_urlsafe(21),
+}
+
+
+class Kenya:
+    def __init__(
+        self, hub_url: str, wallet_url: str, http: httpx.AsyncClient, siam: AcquirerClient
+    ):
+        self.hub_url, self.wallet_url, self.http, self.siam = hub_url, wallet_url, http, siam
+
+    async def deliver_callbacks(self) -> list[httpx.Response]:
+        """What the phone network would have POSTed to the hub, delivered now."""
+        recorded = (await self.http.get(self.wallet_url + "/_sim/callbacks")).json()
+        return [
+            await self.http.post(
+                self.hub_url + "/wallets/mpesa-ke/notify",
+                content=c["body"].encode(),  # the bytes as M-Pesa would send them
+                headers={"Content-Type": "application/json"},
+            )
+            for c in recorded
+        ]
+
+
+@pytest.fixture
+async def kenya(backend: Backend, state_dir: Path) -> AsyncIterator[Kenya]:
+    wallet = SimulatedWallet(
+        shortcode="600584",
+        passkey=CREDENTIALS["passkey"],
+        consumer_key=CREDENTIALS["consumer_key"],
+        consumer_secret=CREDENTIALS["consumer_secret"],
+        initiator_name="causeway_api",
+        security_credential=CREDENTIALS["security_credential"],
+        accounts=[
+            SimulatedAccount(PAYER, 10_000_000, "Wanjiku"),
+            SimulatedAccount(REFUSER, 10_000_000, "Otieno", answer="cancel"),
+        ],
+        access_token=CREDENTIALS["access_token"],
+    )
+    async with AsyncExitStack() as stack:
+        simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
+        settings = settings_for(backend, state_dir)
+        route = RouteConfig(
+            name="mpesa-ke",
+            wallet="MPESA",
+            kind="mpesa",
+            settings=CREDENTIALS
+            | {
+                "base_url": simulator.url,
+                "shortcode": "600584",
+                "callback_url": "http://127.0.0.1/wallets/mpesa-ke/notify",
+                "initiator_name": "causeway_api",
+                "currencies": ["KES"],
+                "regions": ["KE"],
+            },
+        )
+        mpesa = WalletConfig(
+            psp_id="MPESA",
+            name="M-Pesa",
+            currency="KES",
+            region="KE",
+            method_types=["MPESA"],
+            code_prefixes=["2547"],
+        )
+        settings = settings.model_copy(
+            update={"wallets": [*settings.wallets, mpesa], "routes": [*settings.routes, route]}
+        )
+        gateway = await stack.enter_async_context(serve(create_app(settings)))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        keys = state_dir / "keys"
+        siam = AcquirerClient(
+            http,
+            gateway.url,
+            "SIAM_ACQ",
+            RsaSigner((keys / "acquirer-SIAM_ACQ.pem").read_bytes()),
+            RsaVerifier((keys / "hub.pub.pem").read_bytes()),
+        )
+        yield Kenya(gateway.url, simulator.url, http, siam)
+
+
+def _body(request_id: str, msisdn: str) -> dict[str, Any]:
+    return pay_body(request_id, code=msisdn, method_type="MPESA", value="100000")  # THB 1,000
+
+
+async def test_the_push_is_pending_and_the_callback_settles_it(kenya: Kenya) -> None:
+    answer = await kenya.siam.call("pay", _body("ke-1", PAYER))
+
+    assert answer["result"]["resultCode"] == "PAYMENT_IN_PROCESS"
+    assert int(answer["payToAmount"]["value"]) % 100 == 0  # whole shillings: M-Pesa's step
+    acks = await kenya.deliver_callbacks()
+    assert [a.json()["ResultCode"] for a in acks] == [0]
+    inquiry = await kenya.siam.call("inquiryPayment", {"paymentRequestId": "ke-1"})
+    assert inquiry["paymentStatus"] == "SUCCEEDED"
+
+
+async def test_a_refused_prompt_fails_the_payment(kenya: Kenya) -> None:
+    await kenya.siam.call("pay", _body("ke-2", REFUSER))
+
+    await kenya.deliver_callbacks()
+
+    inquiry = await kenya.siam.call("inquiryPayment", {"paymentRequestId": "ke-2"})
+    assert inquiry["paymentStatus"] == "FAILED"
+
+
+async def test_a_forged_success_is_checked_with_the_wallet(kenya: Kenya) -> None:
+    await kenya.siam.call("pay", _body("ke-3", REFUSER))
+    recorded = (await kenya.http.get(kenya.wallet_url + "/_sim/callbacks")).json()
+    forged = json.loads(recorded[0]["body"])
+    forged["Body"]["stkCallback"]["ResultCode"] = 0  # "the payment went through"
+
+    await kenya.http.post(kenya.hub_url + "/wallets/mpesa-ke/notify", json=forged)
+
+    inquiry = await kenya.siam.call("inquiryPayment", {"paymentRequestId": "ke-3"})
+    assert inquiry["paymentStatus"] == "FAILED"  # the wallet said otherwise when asked
+
+
+async def test_garbage_is_refused_and_unknown_routes_are_404(kenya: Kenya) -> None:
+    garbage = await kenya.http.post(kenya.hub_url + "/wallets/mpesa-ke/notify", content=b"{")
+    unknown = await kenya.http.post(kenya.hub_url + "/wallets/nope/notify", json={})
+    no_parser = await kenya.http.post(kenya.hub_url + "/wallets/gcash-aps/notify", json={})
+
+    assert garbage.status_code == 400
+    assert garbage.json()["ResultCode"] != 0
+    assert unknown.status_code == 404
+    assert no_parser.status_code == 404
