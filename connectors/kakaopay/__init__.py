@@ -18,7 +18,9 @@ How Causeway's contract maps onto it:
   identifier. (For a merchant, ``partner_user_id`` is its own user id and KakaoPay learns
   who pays on its page; here it names the traveller, so the simulator knows who approves.)
 - ``parse_pay`` is always pending on success: nothing is charged until the traveller
-  approves. It carries the ``tid`` in ``wallet_payment_id``; the core keeps it.
+  approves. It carries the ``tid`` in ``wallet_payment_id``; the core keeps it and passes
+  it back as ``wallet_payment_id`` of :class:`~connectors.InquireRequest`,
+  :class:`~connectors.CancelRequest` and :class:`~connectors.RefundRequest`.
 - KakaoPay does not document deduplicating ``ready`` by ``partner_order_id``; the
   simulator does (a repeat gets the same ``tid``; other amounts under the same id are
   refused), as the contract needs. With the real wallet a repeated ``ready`` only opens a
@@ -28,19 +30,24 @@ How Causeway's contract maps onto it:
   ``approval_delay_seconds``, debiting the account or failing the payment; ``order`` then
   says ``SUCCESS_PAYMENT`` or ``FAIL_PAYMENT``. Its ``FAIL_PAYMENT`` answer carries the
   failed approval's ``extras`` (an extension) so a decline keeps its reason.
-- ``build_inquire`` is ``order`` and ``build_cancel`` a full ``cancel``, both naming the
-  payment by ``cid`` + ``partner_order_id`` only. KakaoPay's own API needs the ``tid``,
-  which :class:`~connectors.InquireRequest` and :class:`~connectors.CancelRequest` do not
-  carry, and its ``cancel`` needs ``cancel_amount``, which ``CancelRequest`` does not carry
-  either: leaving it out means "everything still cancellable". Both are Causeway
-  extensions the simulator implements; against the real wallet the SDK must pass the tid
-  and the amount.
+- ``build_inquire`` is ``order`` and ``build_cancel`` a full ``cancel``; both name the
+  payment by ``cid`` + ``tid`` (the request's ``wallet_payment_id``), as KakaoPay requires,
+  and an answer naming another ``tid`` is refused. Without a tid (a ``ready`` whose answer
+  was lost) they name it by ``partner_order_id`` instead: a Causeway extension the
+  simulator implements and **the real wallet does not**. There, such a payment is never
+  charged (``approve`` needs the tid the hub never learnt), but it cannot be asked about
+  either: the error answer reads as pending (or as ``ORDER_NOT_EXIST``, should it be
+  -721). With the simulator, an ``order`` answer found this way carries the ``tid`` (a
+  pending one too), so from then on the core asks by the tid.
+- KakaoPay's ``cancel`` also needs ``cancel_amount``, which ``CancelRequest`` does not
+  carry: leaving it out means "everything still cancellable", another extension the
+  simulator implements; against the real wallet the SDK must pass the amount.
 - ``build_refund`` is a ``cancel`` with ``cancel_amount`` = ``refund_from_amount``, naming
-  the payment by ``wallet_payment_id`` (the tid) when known. KakaoPay has no refund request
-  id: ``refund_request_id`` travels in ``payload`` (echoed back, stored with the cancel),
-  on which the simulator deduplicates; the real wallet does not, so there a retried refund
-  could pay twice unless the hub first looks for its ``payload`` among the cancels that
-  ``order`` lists in ``payment_action_details``.
+  the payment the same way. KakaoPay has no refund request id: ``refund_request_id``
+  travels in ``payload`` (echoed back, stored with the cancel), on which the simulator
+  deduplicates; the real wallet does not, so there a retried refund could pay twice
+  unless the hub first looks for its ``payload`` among the cancels that ``order`` lists
+  in ``payment_action_details``.
 - "A cancel wins" holds by construction with the real wallet (no money moves until the
   hub calls ``approve``); the simulator, approving by itself, instead closes a
   ``partner_order_id`` cancelled before its ``ready`` arrived.
@@ -170,7 +177,8 @@ class KakaoPayConnector:
         return _results.pay_result(answer)
 
     def build_inquire(self, request: InquireRequest) -> httpx.Request:
-        """``order`` by ``partner_order_id`` (see the module docstring)."""
+        """``order`` by ``tid`` (``wallet_payment_id``), else by ``partner_order_id`` (see
+        the module docstring)."""
         body = _translate.order_body(request, self._cid)
         return self._envelope.request(_ORDER, body.to_bytes())
 
@@ -179,13 +187,14 @@ class KakaoPayConnector:
         if answer is None:
             return PaymentResult.pending(_unknown(response))
         if isinstance(answer, OrderResponse):
-            self._envelope.check_echo(
-                _ORDER, "partner_order_id", request.wallet_request_id, answer.partner_order_id
-            )
+            echo = self._envelope.check_echo
+            echo(_ORDER, "partner_order_id", request.wallet_request_id, answer.partner_order_id)
+            echo(_ORDER, "tid", request.wallet_payment_id, answer.tid)
         return _results.inquiry_result(answer)
 
     def build_cancel(self, request: CancelRequest) -> httpx.Request:
-        """A full ``cancel`` by ``partner_order_id``, before or after approval."""
+        """A full ``cancel`` by ``tid``, else by ``partner_order_id``, before or after
+        approval."""
         body = _translate.cancel_body(request, self._cid)
         return self._envelope.request(_CANCEL, body.to_bytes())
 
@@ -194,9 +203,9 @@ class KakaoPayConnector:
         if answer is None:
             return CancelResult.pending(_unknown(response))
         if isinstance(answer, CancelResponse):
-            self._envelope.check_echo(
-                _CANCEL, "partner_order_id", request.wallet_request_id, answer.partner_order_id
-            )
+            echo = self._envelope.check_echo
+            echo(_CANCEL, "partner_order_id", request.wallet_request_id, answer.partner_order_id)
+            echo(_CANCEL, "tid", request.wallet_payment_id, answer.tid)
         return _results.cancel_result(answer)
 
     def build_refund(self, request: RefundRequest) -> httpx.Request:

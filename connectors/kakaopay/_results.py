@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from connectors import CancelResult, Outcome, PaymentResult, RefundResult
+from connectors import CancelResult, PaymentResult, RefundResult
 from connectors.kakaopay._translate import parse_time
 from connectors.kakaopay._wire import (
     ApprovalFailure,
@@ -44,13 +44,11 @@ def _approval_failure(extras: MethodResult | None, fallback: str, message: str) 
 def pay_result(answer: ReadyResponse | ErrorBody) -> PaymentResult:
     """``ready`` only opens the payment: success is pending until the traveller approves."""
     if isinstance(answer, ReadyResponse):
-        # Built by hand: the named constructor cannot carry the tid, which the core keeps.
-        return PaymentResult(
-            Outcome.PENDING,
-            "PAYMENT_IN_PROCESS",
+        # The tid is what order and cancel name the payment by: the core keeps it.
+        return PaymentResult.pending(
             "waiting for the traveller to approve in KakaoPay",
-            wallet_payment_id=answer.tid,
             wallet_code=PaymentStatus.READY.value,
+            wallet_payment_id=answer.tid,
         )
     match answer.code:
         case ErrorCode.INCONSISTENT_ORDER:
@@ -115,7 +113,11 @@ def inquiry_result(answer: OrderResponse | ErrorBody) -> PaymentResult:
             | PaymentStatus.ISSUED_SID
             | None
         ):
-            return PaymentResult.pending(f"payment status {status!r}", wallet_code=status)
+            # With the tid: an inquiry by partner_order_id (a ready whose answer was lost)
+            # is how the core learns it, and asks by it from then on.
+            return PaymentResult.pending(
+                f"payment status {status!r}", wallet_code=status, wallet_payment_id=answer.tid
+            )
         case unreachable:
             assert_never(unreachable)
 

@@ -1,7 +1,8 @@
 """The simulated KakaoPay's books: accounts, payments, cancels and the ledger.
 
 Each operation takes a request body as decoded JSON and returns ``(HTTP status, body)``,
-applying the rules the package docstring states: ``ready`` deduplicated by
+applying the rules the package docstring states: ``order`` and ``cancel`` finding the
+payment by ``tid`` (or ``partner_order_id`` without one), ``ready`` deduplicated by
 ``partner_order_id``, the traveller approving by themself once ``approve_at`` has come,
 ``cancel`` without an amount reversing everything, ``cancel`` with one refunding that much
 (deduplicated by ``payload``), and a ``partner_order_id`` cancelled before its ``ready``
@@ -162,14 +163,22 @@ class WalletBook:
         return entry.aid
 
     def _find(self, body: Mapping[str, Any]) -> Payment:
+        """The payment ``body`` names: by ``tid``, as KakaoPay requires (a
+        ``partner_order_id`` sent too must be the tid's); by ``partner_order_id`` alone, the
+        extension for a hub that never learnt the tid."""
         self._check_cid(body)
         tid = optional_text(body, "tid", limit=20)
         order_id = optional_text(body, "partner_order_id", limit=100)
-        if tid is None and order_id is None:
+        if tid is not None:
+            payment = self._by_tid.get(tid)
+            if payment is None or (order_id is not None and payment.order_id != order_id):
+                raise WalletError(ORDER_NOT_FOUND, "TID is not valid")
+            return payment
+        if order_id is None:
             raise WalletError(INVALID_PARAMETER, "tid is required")
-        payment = self._by_tid.get(tid) if tid is not None else self._by_order.get(order_id or "")
-        if payment is None or (order_id is not None and payment.order_id != order_id):
-            raise WalletError(ORDER_NOT_FOUND, "no payment with this tid")
+        payment = self._by_order.get(order_id)
+        if payment is None:
+            raise WalletError(ORDER_NOT_FOUND, "no payment with this partner_order_id")
         return payment
 
     def order(self, body: Mapping[str, Any]) -> Answer:

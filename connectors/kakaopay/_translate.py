@@ -44,23 +44,31 @@ def ready_body(request: PayRequest, cid: str, urls: tuple[str, str, str]) -> Rea
     )
 
 
+def _payment_keys(tid: str | None, wallet_request_id: str) -> tuple[str | None, str | None]:
+    """``(tid, partner_order_id)`` naming the payment: KakaoPay's ``tid`` when an earlier
+    answer gave it, else (a ``ready`` whose answer was lost) the ``partner_order_id``,
+    Causeway's extension that the real wallet does not offer (see the package docstring)."""
+    return (tid, None) if tid else (None, wallet_request_id)
+
+
 def order_body(request: InquireRequest, cid: str) -> OrderBody:
-    return OrderBody(cid=cid, partner_order_id=request.wallet_request_id)
+    tid, order_id = _payment_keys(request.wallet_payment_id, request.wallet_request_id)
+    return OrderBody(cid=cid, tid=tid, partner_order_id=order_id)
 
 
 def cancel_body(request: CancelRequest, cid: str) -> CancelBody:
     """A full cancel: no ``cancel_amount`` means everything still cancellable."""
-    return CancelBody(cid=cid, partner_order_id=request.wallet_request_id, cancel_tax_free_amount=0)
+    tid, order_id = _payment_keys(request.wallet_payment_id, request.wallet_request_id)
+    return CancelBody(cid=cid, tid=tid, partner_order_id=order_id, cancel_tax_free_amount=0)
 
 
 def refund_body(request: RefundRequest, cid: str) -> CancelBody:
-    """A partial (or whole) cancel keyed by ``payload`` = ``refund_request_id``; the ``tid``
-    when the core knows it, else the ``partner_order_id``."""
-    tid = request.wallet_payment_id
+    """A partial (or whole) cancel keyed by ``payload`` = ``refund_request_id``."""
+    tid, order_id = _payment_keys(request.wallet_payment_id, request.wallet_request_id)
     return CancelBody(
         cid=cid,
         tid=tid,
-        partner_order_id=request.wallet_request_id if tid is None else None,
+        partner_order_id=order_id,
         cancel_amount=request.refund_from_amount.value,
         cancel_tax_free_amount=0,
         payload=request.refund_request_id,

@@ -1,9 +1,10 @@
 """A simulated KakaoPay: a small Starlette app for the demo, the tests and chaos.
 
 It answers ``POST {path_prefix}/ready``, ``/order`` and ``/cancel`` as KakaoPay's online
-payment API would, with the liberties the package docstring lists (lookup by
-``partner_order_id``, full cancel without ``cancel_amount``, refund dedup by ``payload``,
-the failed approval's ``extras`` in ``order``). It checks ``Authorization: SECRET_KEY
+payment API would, with the liberties the package docstring lists (``order`` and ``cancel``
+look a payment up by ``tid``, as KakaoPay does, or by ``partner_order_id`` when no ``tid``
+is sent; full cancel without ``cancel_amount``; refund dedup by ``payload``; the failed
+approval's ``extras`` in ``order``). It checks ``Authorization: SECRET_KEY
 <key>`` (anything else gets HTTP 401 with error -401), keeps balances, deduplicates, keeps a
 ledger, and plays every traveller: ``approval_delay_seconds`` after ``ready`` the traveller
 approves, which charges their KakaoPay Money or fails the payment (unknown user, above

@@ -125,18 +125,27 @@ def test_item_name_is_cut_to_100_characters_or_named_after_the_merchant(
     assert blank["item_name"] == "Ramen Ichiban"
 
 
-def test_inquiry_and_cancel_name_the_payment_by_order_id(connector: KakaoPayConnector) -> None:
-    inquiry = connector.build_inquire(INQUIRE)
+def test_inquiry_and_cancel_name_the_payment_by_the_tid_when_known(
+    connector: KakaoPayConnector,
+) -> None:
+    inquiry = connector.build_inquire(replace(INQUIRE, wallet_payment_id=TID))
     assert inquiry.url.path == f"{PREFIX}/order"
+    assert sent(inquiry) == {"cid": "TC0ONETIME", "tid": TID}
+    cancel = connector.build_cancel(replace(CANCEL, wallet_payment_id=TID))
+    assert cancel.url.path == f"{PREFIX}/cancel"
+    assert sent(cancel) == {"cid": "TC0ONETIME", "tid": TID, "cancel_tax_free_amount": 0}
+    assert cancel.headers["authorization"] == f"SECRET_KEY {SECRET}"
+
+
+def test_without_a_tid_they_fall_back_to_the_order_id(connector: KakaoPayConnector) -> None:
+    inquiry = connector.build_inquire(INQUIRE)
     assert sent(inquiry) == {"cid": "TC0ONETIME", "partner_order_id": "pay-7c1f0a3e-w1"}
     cancel = connector.build_cancel(CANCEL)
-    assert cancel.url.path == f"{PREFIX}/cancel"
     assert sent(cancel) == {
         "cid": "TC0ONETIME",
         "partner_order_id": "pay-7c1f0a3e-w1",
         "cancel_tax_free_amount": 0,
     }
-    assert cancel.headers["authorization"] == f"SECRET_KEY {SECRET}"
 
 
 def test_a_refund_is_a_partial_cancel_keyed_by_payload(connector: KakaoPayConnector) -> None:
@@ -300,6 +309,12 @@ def test_an_unknown_status_is_pending_never_success(
     assert (result.outcome, result.wallet_code) == (Outcome.PENDING, status)
 
 
+def test_a_pending_inquiry_carries_the_tid(connector: KakaoPayConnector) -> None:
+    # Asked by partner_order_id (the ready's answer was lost), this is how the core learns it.
+    result = connector.parse_inquire(INQUIRE, answer(recorded("order_ready")))
+    assert (result.outcome, result.wallet_payment_id) == (Outcome.PENDING, TID)
+
+
 def test_inquiry_errors(connector: KakaoPayConnector) -> None:
     missing = connector.parse_inquire(INQUIRE, answer(recorded("error_tid_not_found"), 400))
     assert (missing.outcome, missing.code) == (Outcome.FAILED, "ORDER_NOT_EXIST")
@@ -324,6 +339,20 @@ def test_an_answer_about_another_order_is_rejected(connector: KakaoPayConnector)
     with pytest.raises(WalletProtocolError, match="pay-someone-else") as caught:
         connector.parse_inquire(INQUIRE, answer(body))
     assert caught.value.connector == "kakaopay"
+
+
+def test_an_answer_about_another_tid_is_rejected(connector: KakaoPayConnector) -> None:
+    other = b'"tid": "T0000000000000000000"'
+    body = recorded("order_success").replace(b'"tid": "T6a1c2e3f4b5d6a7c8e9"', other)
+    assert body != recorded("order_success")
+    by_tid = replace(INQUIRE, wallet_payment_id=TID)
+    with pytest.raises(WalletProtocolError, match="tid"):
+        connector.parse_inquire(by_tid, answer(body))
+    # Asked by partner_order_id, any tid is news, not a mismatch.
+    assert connector.parse_inquire(INQUIRE, answer(body)).outcome is Outcome.SUCCEEDED
+    cancelled = recorded("cancel_full").replace(b'"tid": "T6a1c2e3f4b5d6a7c8e9"', other)
+    with pytest.raises(WalletProtocolError, match="tid"):
+        connector.parse_cancel(replace(CANCEL, wallet_payment_id=TID), answer(cancelled))
 
 
 # --- cancel and refund ------------------------------------------------------------------

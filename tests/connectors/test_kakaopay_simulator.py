@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -111,26 +112,38 @@ def wallet(clock: Clock) -> SimulatedWallet:
 
 
 class Hub:
-    """The connector and a client to the simulator: what the core would do, in miniature."""
+    """The connector and a client to the simulator: what the core would do, in miniature.
+
+    Like the core, it keeps the first tid an answer gave each payment and passes it back.
+    """
 
     def __init__(self, connector: KakaoPayConnector, client: httpx.AsyncClient) -> None:
         self.connector = connector
         self.client = client
+        self.tids: dict[str, str] = {}
+        self.sent: list[dict[str, Any]] = []
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(json.loads(request.content))
         return await exchange(self.client, request, connector=self.connector.name)
+
+    def _remember(self, request_id: str, result: PaymentResult) -> PaymentResult:
+        if result.wallet_payment_id is not None:
+            self.tids.setdefault(request_id, result.wallet_payment_id)
+        return result
 
     async def pay(self, request: PayRequest = PAY) -> PaymentResult:
         response = await self._send(self.connector.build_pay(request))
-        return self.connector.parse_pay(request, response)
+        result = self.connector.parse_pay(request, response)
+        return self._remember(request.wallet_request_id, result)
 
     async def inquire(self, request_id: str = PAY.wallet_request_id) -> PaymentResult:
-        request = InquireRequest(request_id, "CAUSEWAY")
+        request = InquireRequest(request_id, "CAUSEWAY", self.tids.get(request_id))
         response = await self._send(self.connector.build_inquire(request))
-        return self.connector.parse_inquire(request, response)
+        return self._remember(request_id, self.connector.parse_inquire(request, response))
 
     async def cancel(self, request_id: str = PAY.wallet_request_id) -> CancelResult:
-        request = CancelRequest(request_id, "CAUSEWAY")
+        request = CancelRequest(request_id, "CAUSEWAY", self.tids.get(request_id))
         response = await self._send(self.connector.build_cancel(request))
         return self.connector.parse_cancel(request, response)
 
@@ -248,6 +261,61 @@ async def test_inquiry_is_pending_until_the_traveller_approves(slow_hub: Hub, cl
     clock.now += 60
     assert (await slow_hub.inquire()).outcome is Outcome.SUCCEEDED
     assert await slow_hub.balance("KP-1") == 100_000 - 11016
+
+
+async def test_inquiry_and_cancel_name_the_payment_by_its_tid(hub: Hub) -> None:
+    tid = (await hub.pay()).wallet_payment_id
+    assert tid is not None
+    assert (await hub.inquire()).outcome is Outcome.SUCCEEDED
+    assert (await hub.cancel()).outcome is Outcome.SUCCEEDED
+    assert [body.get("tid") for body in hub.sent] == [None, tid, tid]
+    assert ["partner_order_id" in body for body in hub.sent] == [True, False, False]
+    assert await hub.kinds() == [("pay", 11016), ("reverse", 11016)]
+
+
+async def test_a_lost_ready_answer_is_found_by_order_id_then_asked_by_tid(
+    slow_hub: Hub, clock: Clock
+) -> None:
+    # The ready arrives, but its answer (and so the tid) never reaches the hub.
+    await exchange(slow_hub.client, slow_hub.connector.build_pay(PAY), connector="kakaopay")
+    found = await slow_hub.inquire()
+    assert (found.outcome, found.wallet_code) == (Outcome.PENDING, "READY")
+    assert found.wallet_payment_id is not None
+    assert slow_hub.sent[-1] == {"cid": CID, "partner_order_id": PAY.wallet_request_id}
+    clock.now += 60
+    assert (await slow_hub.inquire()).outcome is Outcome.SUCCEEDED
+    assert (await slow_hub.cancel()).outcome is Outcome.SUCCEEDED
+    assert [body.get("tid") for body in slow_hub.sent[-2:]] == [found.wallet_payment_id] * 2
+    assert await slow_hub.balance("KP-1") == 100_000
+
+
+@pytest.mark.parametrize(
+    ("keys", "status", "code"),
+    [
+        ({"tid": "<tid>"}, 200, None),
+        ({"tid": "<tid>", "partner_order_id": PAY.wallet_request_id}, 200, None),
+        ({"partner_order_id": PAY.wallet_request_id}, 200, None),
+        ({"tid": "<tid>", "partner_order_id": "pay-someone-else"}, 400, -721),
+        ({"tid": "T9999999999999999999", "partner_order_id": PAY.wallet_request_id}, 400, -721),
+        ({"tid": "T9999999999999999999"}, 400, -721),
+        ({"partner_order_id": "pay-never-sent"}, 400, -721),
+        ({}, 400, -2),
+    ],
+    ids=["tid", "both", "order-id", "other-order", "other-tid", "unknown-tid", "unknown", "none"],
+)
+async def test_order_finds_the_payment_by_tid_or_else_by_order_id(
+    hub: Hub, keys: dict[str, str], status: int, code: int | None
+) -> None:
+    tid = (await hub.pay()).wallet_payment_id
+    assert tid is not None
+    body = {"cid": CID} | {key: tid if v == "<tid>" else v for key, v in keys.items()}
+    headers = {"Authorization": f"SECRET_KEY {SECRET}"}
+    response = await hub.client.post("/online/v1/payment/order", json=body, headers=headers)
+    assert response.status_code == status
+    if code is None:
+        assert response.json()["tid"] == tid
+    else:
+        assert response.json()["error_code"] == code
 
 
 # --- cancelling -------------------------------------------------------------------------
