@@ -69,7 +69,9 @@ The rules every connector follows (and the conformance kit checks):
 - An operation the protocol lacks raises :class:`OperationNotSupported` from ``build_*``
   and is left out of ``capabilities.operations``.
 - Bad settings raise :class:`ConnectorConfigError` naming the setting; secrets never reach
-  a ``repr``, an exception message or a log line.
+  a ``repr``, an exception message or a log line. :class:`SettingsModel` (``base_url``,
+  ``currencies``, ``regions``) and :func:`load_settings` do that for a connector's own
+  settings model.
 
 Connectors are found by kind with :func:`find_factory` and made with
 :func:`build_connector`: the bundled ones first, then installed packages declaring an
@@ -110,6 +112,7 @@ from connectors._models import (
     WalletNotification,
 )
 from connectors._registry import build_connector, find_factory
+from connectors._settings import SettingsModel, http_url, load_settings
 from connectors._signing import (
     RsaSigner,
     RsaVerifier,
@@ -142,6 +145,7 @@ __all__ = [
     "RefundResult",
     "RsaSigner",
     "RsaVerifier",
+    "SettingsModel",
     "SignatureHeader",
     "WalletNotification",
     "WalletProtocolError",
@@ -152,5 +156,7 @@ __all__ = [
     "exchange",
     "find_factory",
     "generate_rsa_key_pair",
+    "http_url",
+    "load_settings",
     "signed_content",
 ]

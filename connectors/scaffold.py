@@ -73,7 +73,7 @@ A Causeway connector for $name, made by `causeway connector new $name`.
    name = "$name-main"
    wallet = "..."
    kind = "$name"
-   settings = { base_url = "https://...", api_key = "..." }
+   settings = { base_url = "https://...", api_key = "...", currencies = ["USD"], regions = ["US"] }
    ```
 
 Causeway's `docs/connectors.md` explains the contract, the canonical models and the kit.
@@ -85,8 +85,10 @@ _CONNECTOR = Template('''\
 Describe the wallet's protocol here: its endpoints, how requests are authenticated, and
 its statuses. Settings (one route's table in Causeway's configuration)::
 
-    base_url  "https://api.$name.example"
-    api_key   "..."                          secret (or api_key_file: read into a SecretStr)
+    base_url    "https://api.$name.example"
+    api_key     "..."                        secret (or api_key_file: read into a SecretStr)
+    currencies  ["USD"]                      what the wallet charges in (ISO 4217)
+    regions     ["US"]                       where its users are (ISO 3166)
 """
 
 from __future__ import annotations
@@ -99,13 +101,14 @@ from connectors import (
     CancelRequest,
     CancelResult,
     Capabilities,
-    ConnectorConfigError,
     InquireRequest,
     Operation,
     PaymentResult,
     PayRequest,
     RefundRequest,
     RefundResult,
+    SettingsModel,
+    load_settings,
 )
 from pydantic import SecretStr
 
@@ -119,16 +122,10 @@ def _todo(method: str, what: str) -> NotImplementedError:
     )
 
 
-def _setting(settings: Mapping[str, Any], key: str, name: str) -> str:
-    value = settings.get(key)
-    # A secret read from a file (``api_key_file = "..."``) arrives wrapped.
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if not isinstance(value, str) or not value:
-        raise ConnectorConfigError(
-            f"connector {name!r}: setting {key!r} must be a non-empty string", connector=name
-        )
-    return value
+class _Settings(SettingsModel):
+    # base_url, currencies and regions, validated, come from SettingsModel; add the
+    # wallet's own settings (and their validators) here.
+    api_key: SecretStr
 
 
 class $cls:
@@ -139,14 +136,16 @@ class $cls:
 
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
         self.name = name
-        self._base_url = httpx.URL(_setting(settings, "base_url", name))
-        self._api_key = _setting(settings, "api_key", name)
+        # Bad settings raise ConnectorConfigError naming the setting, never its value.
+        config = load_settings(_Settings, name, settings)
+        self._base_url = httpx.URL(config.base_url)
+        self._api_key = config.api_key  # a SecretStr: unwrap it only to fill a header
         # Declare what the wallet can do: the operations its protocol has, the currencies
         # it charges in and the regions of its users.
         self.capabilities = Capabilities(
             operations=frozenset(Operation),
-            currencies=frozenset({"USD"}),
-            regions=frozenset({"US"}),
+            currencies=frozenset(config.currencies),
+            regions=frozenset(config.regions),
         )
 
     def __repr__(self) -> str:
@@ -202,28 +201,27 @@ _SIMULATOR = Template('''\
 """A simulated $name wallet, for Causeway's conformance kit and for your own tests.
 
 It already answers the control API every Causeway simulator has (``/_sim/stats``,
-``/_sim/ledger``, ``/_sim/faults``; see ``connectors.conformance``). Add the wallet's own
-API to :func:`create_simulator`: keep balances in :class:`SimulatedWallet`, deduplicate by
-the request ids the connector sends, count every pay request in ``pay_requests`` and every
+``/_sim/ledger``, ``/_sim/faults``; see ``connectors.conformance``), from
+:func:`connectors.simulation.control_routes`. Add the wallet's own API to
+:func:`create_simulator`: keep balances in :class:`SimulatedWallet`, deduplicate by the
+request ids the connector sends, count every pay request in ``pay_requests`` and every
 charge in ``charges``, append each movement of money to ``ledger`` as
-``{"kind": "pay" | "reverse" | "refund", ...}``, sleep ``latency_seconds`` after writing the
-books, and answer an undefined status while ``unknown_status`` is set. If the wallet calls
-the hub back, also record each callback it would send and answer ``GET /_sim/callbacks``
-with them (the shape is in ``connectors.conformance``).
+``{"kind": "pay" | "reverse" | "refund", ...}``, ``await wallet.faults.delay()`` after
+writing the books, and answer an undefined status while ``wallet.faults.unknown_status``
+is set. If the wallet calls the hub back, also record each callback it would send and
+answer ``GET /_sim/callbacks`` with them (pass it in ``views``; the shape is in
+``connectors.conformance``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from secrets import token_hex
 from typing import Any
 
 from connectors.conformance import ConformanceTarget
+from connectors.simulation import Faults, control_routes
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from $package import $cls
 
@@ -240,31 +238,19 @@ class SimulatedWallet:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     pay_requests: int = 0
     charges: int = 0
-    latency_seconds: float = 0.0
-    unknown_status: bool = False
+    faults: Faults = field(default_factory=Faults)
 
 
 def create_simulator(wallet: SimulatedWallet) -> Starlette:
     """The wallet's API (still to be written) and the control API, over ``wallet``."""
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse({"pay_requests": wallet.pay_requests, "charges": wallet.charges})
-
-    async def ledger(request: Request) -> Response:
-        return JSONResponse(wallet.ledger)
-
-    async def faults(request: Request) -> Response:
-        wanted = json.loads(await request.body())
-        wallet.latency_seconds = float(wanted.get("latency_seconds", wallet.latency_seconds))
-        wallet.unknown_status = bool(wanted.get("unknown_status", wallet.unknown_status))
-        return JSONResponse(wanted)
-
     return Starlette(
         routes=[
             # The wallet's own routes go here.
-            Route("/_sim/stats", stats, methods=["GET"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/faults", faults, methods=["POST"]),
+            *control_routes(
+                wallet.faults,
+                stats=lambda: {"pay_requests": wallet.pay_requests, "charges": wallet.charges},
+                ledger=lambda: wallet.ledger,
+            ),
         ]
     )
 
@@ -275,9 +261,10 @@ def conformance_target() -> ConformanceTarget:
     wallet = SimulatedWallet(
         api_key=api_key, currency="USD", balances={"PAYER-RICH": 1_000_000, "PAYER-POOR": 100}
     )
+    settings = {"api_key": api_key, "currencies": ["USD"], "regions": ["US"]}
     return ConformanceTarget(
         name="$name",
-        connect=lambda url: $cls("$name", {"base_url": url, "api_key": api_key}),
+        connect=lambda url: $cls("$name", settings | {"base_url": url}),
         simulator=create_simulator(wallet),
         wallet_currency="USD",
         payment_currency="EUR",

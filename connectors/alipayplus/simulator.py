@@ -52,6 +52,7 @@ from connectors.alipayplus._sim_faults import Faults
 from connectors.alipayplus._sim_json import BadRequest, encode, now, result
 from connectors.alipayplus._sim_traveller import Traveller, cashier_page, receipt_page
 from connectors.conformance import ConformanceTarget
+from connectors.simulation import control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -140,10 +141,8 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                     answer = operation(payload)
                 except BadRequest as exc:
                     answer = result("F", "PARAM_ILLEGAL", str(exc))
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed charge is the case
-            # a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        # After the books are written (see Faults.delay).
+        await faults.delay()
         return signed(request, answer)
 
     async def pay(request: Request) -> Response:
@@ -196,22 +195,6 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         summary = await traveller.pay_order(code_field, customer_field)
         return HTMLResponse(receipt_page(summary))
 
-    async def ledger(request: Request) -> Response:
-        return JSONResponse([entry.to_json() for entry in book.ledger])
-
-    async def accounts(request: Request) -> Response:
-        return JSONResponse(book.accounts_json())
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse({"pay_requests": book.pay_requests, "charges": book.charges})
-
-    async def set_faults(request: Request) -> Response:
-        try:
-            changed = faults.update(json.loads(await request.body()))
-        except ValueError as exc:  # json.JSONDecodeError is one too
-            return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse(changed)
-
     prefix = wallet.path_prefix
     return Starlette(
         routes=[
@@ -219,10 +202,14 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             Route(f"{prefix}/inquiryPayment", inquire, methods=["POST"]),
             Route(f"{prefix}/cancelPayment", cancel, methods=["POST"]),
             Route(f"{prefix}/refund", refund, methods=["POST"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/accounts", accounts, methods=["GET"]),
-            Route("/_sim/stats", stats, methods=["GET"]),
-            Route("/_sim/faults", set_faults, methods=["POST"]),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": book.accounts_json},
+                lock=lock,
+                answer="set",
+            ),
             Route("/_sim/hub", set_hub, methods=["POST"]),
             Route("/_sim/scan", scan, methods=["POST"]),
             Route("/cashier", cashier, methods=["GET", "POST"]),

@@ -8,9 +8,7 @@ caught by the tests instead of agreed on by both sides.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,7 +20,6 @@ __all__ = [
     "ORDER_NOT_FOUND",
     "UNAUTHORIZED",
     "Answer",
-    "Faults",
     "WalletError",
     "amount",
     "encode",
@@ -105,29 +102,3 @@ def amount(total: int, tax_free: int = 0) -> dict[str, int]:
 def encode(body: object) -> bytes:
     """Compact UTF-8 JSON, as KakaoPay sends it."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-@dataclass
-class Faults:
-    """The faults in force, as ``POST /_sim/faults`` sets them."""
-
-    latency_seconds: float
-    unknown_status: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"latency_seconds": self.latency_seconds, "unknown_status": self.unknown_status}
-
-    def update(self, wanted: object) -> str | None:
-        """Apply ``wanted``; the reason it is refused, if it is (then nothing changes)."""
-        if not isinstance(wanted, dict) or not set(wanted) <= self.to_json().keys():
-            return "expected an object with latency_seconds and/or unknown_status"
-        latency = wanted.get("latency_seconds", self.latency_seconds)
-        unknown = wanted.get("unknown_status", self.unknown_status)
-        if isinstance(latency, bool) or not isinstance(latency, int | float):
-            return "latency_seconds must be a number"
-        if not math.isfinite(latency) or latency < 0:
-            return "latency_seconds must be finite and >= 0"
-        if not isinstance(unknown, bool):
-            return "unknown_status must be true or false"
-        self.latency_seconds, self.unknown_status = float(latency), unknown
-        return None

@@ -40,7 +40,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.conformance import ConformanceTarget
@@ -50,11 +50,11 @@ from connectors.kakaopay._sim_wire import (
     INVALID_PARAMETER,
     UNAUTHORIZED,
     Answer,
-    Faults,
     WalletError,
     encode,
     error_body,
 )
+from connectors.simulation import Faults, control_routes
 
 __all__ = [
     "UNDEFINED_STATUS",
@@ -134,10 +134,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                     answer = operation(payload)
                 except WalletError as exc:
                     answer = exc.answer()
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed charge is the case
-            # a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        await faults.delay()  # after the books are written
         status, body = answer
         if has_status and status == 200 and faults.unknown_status:
             body = body | {"status": UNDEFINED_STATUS}
@@ -153,40 +150,20 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def cancel(request: Request) -> Response:
         return await serve(request, book.cancel, has_status=False)
 
-    async def settled(view: Callable[[], Any]) -> Response:
-        async with lock:
-            book.settle()
-            return JSONResponse(view())
-
-    async def ledger(request: Request) -> Response:
-        return await settled(lambda: [entry.to_json() for entry in book.ledger])
-
-    async def accounts(request: Request) -> Response:
-        return await settled(book.accounts_json)
-
-    async def stats(request: Request) -> Response:
-        return await settled(lambda: {"pay_requests": book.pay_requests, "charges": book.charges})
-
-    async def set_faults(request: Request) -> Response:
-        try:
-            wanted = json.loads(await request.body())
-        except ValueError:
-            wanted = None
-        refused = faults.update(wanted)
-        if refused is not None:
-            return JSONResponse({"error": refused}, 400)
-        return JSONResponse(faults.to_json())
-
     prefix = wallet.path_prefix
     return Starlette(
         routes=[
             Route(f"{prefix}/ready", ready, methods=["POST"]),
             Route(f"{prefix}/order", order, methods=["POST"]),
             Route(f"{prefix}/cancel", cancel, methods=["POST"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/accounts", accounts, methods=["GET"]),
-            Route("/_sim/stats", stats, methods=["GET"]),
-            Route("/_sim/faults", set_faults, methods=["POST"]),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": book.accounts_json},
+                lock=lock,
+                settle=book.settle,
+            ),
         ]
     )
 

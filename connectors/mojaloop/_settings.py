@@ -6,23 +6,15 @@ carries it, so no ``repr`` of the settings or of the connector can show it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    StrictInt,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, SecretStr, StrictInt, field_validator
 
-from connectors import ConnectorConfigError
+import connectors
+from connectors import SettingsModel
 
 __all__ = ["ConnectorSettings", "PartyIdType", "load_settings"]
 
@@ -31,15 +23,8 @@ PartyIdType = Literal[
     "MSISDN", "EMAIL", "PERSONAL_ID", "BUSINESS", "DEVICE", "ACCOUNT_ID", "IBAN", "ALIAS"
 ]
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_REGION = re.compile(r"[A-Z]{2}")
 
-
-class _Settings(BaseModel):
-    # A misspelt optional key would otherwise silently fall back to its default.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    base_url: str = Field(min_length=1)
+class _Settings(SettingsModel):
     dfsp_id: str = Field(min_length=1, max_length=32)  # FSPIOP FspId
     payee_id_type: PartyIdType = "MSISDN"
     payee_id_value: str = Field(min_length=1, max_length=128)  # FSPIOP PartyIdentifier
@@ -47,21 +32,6 @@ class _Settings(BaseModel):
     # a hundred times the money.
     currency_exponent: StrictInt = Field(ge=0, le=4)  # FSPIOP amounts have ≤ 4 decimals
     bearer_token: SecretStr | None = None
-    currencies: list[str] = Field(min_length=1)
-    regions: list[str] = Field(min_length=1)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        try:
-            url = httpx.URL(value)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"not a URL: {exc}") from exc
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("must be an absolute http(s) URL")
-        if url.query or url.fragment:
-            raise ValueError("must not carry a query or fragment")
-        return value
 
     @field_validator("bearer_token")
     @classmethod
@@ -71,22 +41,6 @@ class _Settings(BaseModel):
             # A header value cannot hold these; saying which character would echo the token.
             if not token or any(c.isspace() or not c.isprintable() for c in token):
                 raise ValueError("must be non-empty printable text without spaces")
-        return value
-
-    @field_validator("currencies")
-    @classmethod
-    def _iso_currencies(cls, value: list[str]) -> list[str]:
-        bad = [code for code in value if not _CURRENCY.fullmatch(code)]
-        if bad:
-            raise ValueError(f"not ISO 4217 alpha-3 codes: {bad}")
-        return value
-
-    @field_validator("regions")
-    @classmethod
-    def _iso_regions(cls, value: list[str]) -> list[str]:
-        bad = [code for code in value if not _REGION.fullmatch(code)]
-        if bad:
-            raise ValueError(f"not ISO 3166 alpha-2 codes: {bad}")
         return value
 
 
@@ -106,16 +60,7 @@ class ConnectorSettings:
 
 def load_settings(name: str, settings: Mapping[str, Any]) -> ConnectorSettings:
     """Validate ``settings``; raise :class:`ConnectorConfigError` naming each bad setting."""
-    try:
-        parsed = _Settings.model_validate(dict(settings))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"setting {'.'.join(str(part) for part in error['loc'])!r}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False)
-        )
-        # ``from None``: the chained ValidationError adds nothing we did not say, and
-        # nothing of the inputs (the token) may travel further.
-        raise ConnectorConfigError(f"connector {name!r}: {problems}", connector=name) from None
+    parsed = connectors.load_settings(_Settings, name, settings)
     return ConnectorSettings(
         base_url=httpx.URL(parsed.base_url),
         dfsp_id=parsed.dfsp_id,

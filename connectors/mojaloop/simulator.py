@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from connectors.conformance import ConformanceTarget
 from connectors.mojaloop import MojaloopConnector
 from connectors.mojaloop._sim_json import BadRequest, encode, with_undefined_states
 from connectors.mojaloop._sim_scheme import Answer, SchemeBook
+from connectors.simulation import Faults, control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -74,15 +74,6 @@ class SimulatedWallet:
     path_prefix: str = ""
 
 
-@dataclass
-class _Faults:
-    latency_seconds: float
-    unknown_status: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {"latency_seconds": self.latency_seconds, "unknown_status": self.unknown_status}
-
-
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"statusCode": str(status), "message": message}, status)
 
@@ -98,7 +89,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         payee_fee=wallet.payee_fee,
         secret=secrets.token_bytes(32),
     )
-    faults = _Faults(latency_seconds=wallet.latency_seconds)
+    faults = Faults(latency_seconds=wallet.latency_seconds)
     stats = {"pay_requests": 0}
     # The book's methods never await, so today each runs whole; the lock keeps them atomic
     # if one ever pauses half-way.
@@ -118,10 +109,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 return _error(400, str(exc))
         if faulty and faults.unknown_status:
             answer = with_undefined_states(answer)
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed transfer is the
-            # case a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        await faults.delay()  # after the books are written
         return Response(encode(answer), status, media_type="application/json")
 
     async def post_transfers(request: Request) -> Response:
@@ -144,45 +132,18 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         transfer_id: str = request.path_params["transfer_id"]
         return await serve(lambda: book.get_transfer(transfer_id), faulty=True)
 
-    async def ledger(request: Request) -> Response:
-        return JSONResponse([entry.to_json() for entry in book.ledger])
-
-    async def accounts(request: Request) -> Response:
-        return JSONResponse(book.accounts_json())
-
-    async def show_stats(request: Request) -> Response:
-        return JSONResponse({"pay_requests": stats["pay_requests"], "charges": book.charges})
-
-    async def set_faults(request: Request) -> Response:
-        try:
-            wanted = json.loads(await request.body())
-        except ValueError:
-            wanted = None
-        if not isinstance(wanted, dict) or set(wanted) - {"latency_seconds", "unknown_status"}:
-            return JSONResponse({"error": "expected {latency_seconds?, unknown_status?}"}, 400)
-        latency = wanted.get("latency_seconds", faults.latency_seconds)
-        if (
-            isinstance(latency, bool)
-            or not isinstance(latency, int | float)
-            or not math.isfinite(latency)
-            or latency < 0
-        ):
-            return JSONResponse({"error": "latency_seconds must be a number >= 0"}, 400)
-        unknown = wanted.get("unknown_status", faults.unknown_status)
-        if not isinstance(unknown, bool):
-            return JSONResponse({"error": "unknown_status must be true or false"}, 400)
-        faults.latency_seconds, faults.unknown_status = float(latency), unknown
-        return JSONResponse(faults.to_json())
-
     prefix = wallet.path_prefix.rstrip("/")
     return Starlette(
         routes=[
             Route(f"{prefix}/transfers", post_transfers, methods=["POST"]),
             Route(f"{prefix}/transfers/{{transfer_id}}", get_transfer, methods=["GET"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/accounts", accounts, methods=["GET"]),
-            Route("/_sim/stats", show_stats, methods=["GET"]),
-            Route("/_sim/faults", set_faults, methods=["POST"]),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": stats["pay_requests"], "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": book.accounts_json},
+                lock=lock,
+            ),
         ]
     )
 

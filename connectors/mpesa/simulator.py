@@ -44,7 +44,6 @@ from starlette.routing import Route
 from connectors.conformance import ConformanceTarget
 from connectors.mpesa import MpesaConnector
 from connectors.mpesa._sim_book import MpesaBook
-from connectors.mpesa._sim_control import Faults, control_routes
 from connectors.mpesa._sim_wire import (
     BadRequest,
     DarajaFailure,
@@ -52,6 +51,7 @@ from connectors.mpesa._sim_wire import (
     stk_password,
     text,
 )
+from connectors.simulation import Faults, control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -172,11 +172,14 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 if faults.unknown_status and status_field is not None:
                     answer = answer | {status_field: _UNDEFINED_STATUS}
                 response = JSONResponse(answer)
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed charge is the case
-            # a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        await faults.delay()  # after the books are written
         return response
+
+    def accounts() -> list[dict[str, Any]]:
+        return [
+            {"msisdn": a.msisdn, "name": a.name, "balance": a.balance, "currency": "KES"}
+            for a in book.accounts
+        ]
 
     async def push(request: Request) -> Response:
         book.pay_requests += 1
@@ -194,7 +197,15 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             Route("/mpesa/stkpush/v1/processrequest", push, methods=["POST"]),
             Route("/mpesa/stkpushquery/v1/query", query, methods=["POST"]),
             Route("/mpesa/reversal/v1/request", reverse, methods=["POST"]),
-            *control_routes(book, faults, lock, wallet.clock),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": accounts, "callbacks": lambda: book.callbacks},
+                lock=lock,
+                # The phone answers lazily: looking at the books lets every due answer happen.
+                settle=lambda: book.settle(wallet.clock()),
+            ),
         ]
     )
 

@@ -34,11 +34,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors import Connector
 from connectors.conformance import ConformanceTarget
+from connectors.simulation import control_routes
 from connectors.snapbi import SnapBiConnector
 from connectors.snapbi._sim_book import WalletBook
 from connectors.snapbi._sim_faults import Faults
@@ -115,10 +116,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             except SnapError as exc:
                 answer = exc.answer
         body = faults.distort(answer.body(service), service)
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed charge is the case
-            # a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        await faults.delay()  # after the books are written
         status = int(body["responseCode"][:3])
         return Response(
             encode(body),
@@ -143,30 +141,6 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def refund(request: Request) -> Response:
         return await serve(request, "58", book.refund)
 
-    async def books(read: Callable[[], object]) -> Response:
-        async with lock:
-            book.settle()  # an approval that fell due shows in the books as it would
-            return JSONResponse(read())
-
-    async def ledger(request: Request) -> Response:
-        return await books(lambda: [entry.to_json() for entry in book.ledger])
-
-    async def accounts(request: Request) -> Response:
-        return await books(book.accounts_json)
-
-    async def stats(request: Request) -> Response:
-        return await books(lambda: {"pay_requests": book.pay_requests, "charges": book.charges})
-
-    async def set_faults(request: Request) -> Response:
-        try:
-            wanted = json.loads(await request.body())
-        except ValueError:
-            wanted = None
-        problem = faults.update(wanted)
-        if problem is not None:
-            return JSONResponse({"error": problem}, 400)
-        return JSONResponse(faults.to_json())
-
     prefix = f"{wallet.path_prefix}/v1.0/debit"
     return Starlette(
         routes=[
@@ -174,10 +148,14 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             Route(f"{prefix}/status", status, methods=["POST"]),
             Route(f"{prefix}/cancel", cancel, methods=["POST"]),
             Route(f"{prefix}/refund", refund, methods=["POST"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/accounts", accounts, methods=["GET"]),
-            Route("/_sim/stats", stats, methods=["GET"]),
-            Route("/_sim/faults", set_faults, methods=["POST"]),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": book.accounts_json},
+                lock=lock,
+                settle=book.settle,  # an approval that fell due shows in the books as it would
+            ),
         ]
     )
 

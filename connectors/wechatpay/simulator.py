@@ -36,13 +36,13 @@ from decimal import Decimal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.conformance import ConformanceTarget
+from connectors.simulation import Faults, control_routes
 from connectors.wechatpay import WeChatPayConnector
 from connectors.wechatpay._sim_book import WalletBook
-from connectors.wechatpay._sim_control import Faults, faults_route
 from connectors.wechatpay._sim_wire import BadRequest, failure, refused
 from connectors.wechatpay._xml import Signer, XmlError, decode, encode
 
@@ -138,10 +138,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         async with lock:
             book.settle_due(time.monotonic())
             body = answer(raw, operation, status_field)
-        if faults.latency_seconds > 0:
-            # After the books are written: a slow answer to a committed charge is the case
-            # a hub must survive (its timeout hides a payment that did happen).
-            await asyncio.sleep(faults.latency_seconds)
+        await faults.delay()  # after the books are written
         return Response(encode(body), media_type=_XML)
 
     async def micropay(request: Request) -> Response:
@@ -157,31 +154,20 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def refund(request: Request) -> Response:
         return await serve(request, book.refund)
 
-    async def ledger(request: Request) -> Response:
-        async with lock:
-            book.settle_due(time.monotonic())
-            return JSONResponse([entry.to_json() for entry in book.ledger])
-
-    async def accounts(request: Request) -> Response:
-        async with lock:
-            book.settle_due(time.monotonic())
-            return JSONResponse(book.accounts_json())
-
-    async def stats(request: Request) -> Response:
-        async with lock:
-            book.settle_due(time.monotonic())
-            return JSONResponse({"pay_requests": book.pay_requests, "charges": book.charges})
-
     return Starlette(
         routes=[
             Route("/pay/micropay", micropay, methods=["POST"]),
             Route("/pay/orderquery", orderquery, methods=["POST"]),
             Route("/secapi/pay/reverse", reverse, methods=["POST"]),
             Route("/secapi/pay/refund", refund, methods=["POST"]),
-            Route("/_sim/ledger", ledger, methods=["GET"]),
-            Route("/_sim/accounts", accounts, methods=["GET"]),
-            Route("/_sim/stats", stats, methods=["GET"]),
-            faults_route(faults),
+            *control_routes(
+                faults,
+                stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
+                ledger=lambda: [entry.to_json() for entry in book.ledger],
+                views={"accounts": book.accounts_json},
+                lock=lock,
+                settle=lambda: book.settle_due(time.monotonic()),
+            ),
         ]
     )
 
