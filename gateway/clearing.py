@@ -181,67 +181,67 @@ def service_fee_sql(terms: ClearingTerms) -> sa.ColumnElement[Any]:
 async def _book_fees(connection: AsyncConnection, batch: ClearingBatch) -> None:
     """The batch's fee postings: per participant and currency, the sum of its per-item fees
     (as the feeItems files list them), against the hub's FX account (interchange crosses
-    currencies through it) or its fees account (service fees)."""
+    currencies through it) or its fees account (service fees).
+
+    One pass over the batch's items sums both fees per participant and currency; the hub's
+    side is summed from those sums.
+    """
     items = sa.and_(
         members(batch),
         postings.c.entry == Entry.PRINCIPAL.value,
         postings.c.role.in_([Role.ACQUIRER.value, Role.WALLET.value]),
     )
-    columns = [c.name for c in postings.columns if c.name != "posting_id"]
-    for entry, amount, hub_account in (
-        (Entry.INTERCHANGE, interchange_sql(batch.terms), Account.FX),
-        (Entry.SERVICE_FEE, service_fee_sql(batch.terms), Account.FEES),
-    ):
-        total = sa.func.sum(amount)
-
-        def source(
-            role: sa.ColumnElement[Any],
-            who: sa.ColumnElement[Any],
-            account: str,
-            value: sa.ColumnElement[Any],
-            group: list[sa.ColumnElement[Any]],
-            *,
-            _entry: Entry = entry,
-            _total: sa.ColumnElement[Any] = total,
-        ) -> sa.Select[Any]:
-            return (
-                sa.select(
-                    sa.literal(Movement.FEES.value),
-                    sa.literal(f"FEES-{batch.batch_id}"),
-                    sa.literal(_entry.value),
-                    sa.null(),
-                    sa.null(),
-                    role,
-                    who,
-                    sa.literal(account),
-                    sa.null(),
-                    postings.c.currency,
-                    value,
-                    sa.literal(batch.closed_at, postings.c.booked_at.type),
-                    sa.literal(batch.batch_id),
-                    sa.false(),
-                )
-                .where(items)
-                .group_by(*group)
-                .having(_total != 0)
-            )
-
-        participant_side = source(
+    sums = (
+        sa.select(
             postings.c.role,
             postings.c.participant,
-            Account.SETTLEMENT.value,
-            total,
-            [postings.c.role, postings.c.participant, postings.c.currency],
+            postings.c.currency,
+            sa.func.sum(interchange_sql(batch.terms)).label(Entry.INTERCHANGE.value),
+            sa.func.sum(service_fee_sql(batch.terms)).label(Entry.SERVICE_FEE.value),
         )
-        hub_side = source(
-            sa.literal(Role.HUB.value),
-            sa.literal(HUB),
-            hub_account.value,
-            -total,
-            [postings.c.currency],
+        .where(items)
+        .group_by(postings.c.role, postings.c.participant, postings.c.currency)
+        .cte("fee_sums")
+    )
+
+    def rows(
+        entry: Entry,
+        role: sa.ColumnElement[Any],
+        who: sa.ColumnElement[Any],
+        account: Account,
+        amount: sa.ColumnElement[Any],
+    ) -> sa.Select[Any]:
+        return sa.select(
+            sa.literal(Movement.FEES.value),
+            sa.literal(f"FEES-{batch.batch_id}"),
+            sa.literal(entry.value),
+            sa.null(),
+            sa.null(),
+            role,
+            who,
+            sa.literal(account.value),
+            sa.null(),
+            sums.c.currency,
+            amount,
+            sa.literal(batch.closed_at, postings.c.booked_at.type),
+            sa.literal(batch.batch_id),
+            sa.false(),
         )
-        await connection.execute(postings.insert().from_select(columns, hub_side))
-        await connection.execute(postings.insert().from_select(columns, participant_side))
+
+    parts = []
+    for entry, hub_account in ((Entry.INTERCHANGE, Account.FX), (Entry.SERVICE_FEE, Account.FEES)):
+        fee = sums.c[entry.value]
+        hub_total = -sa.func.sum(fee)
+        parts.append(
+            rows(entry, sa.literal(Role.HUB.value), sa.literal(HUB), hub_account, hub_total)
+            .group_by(sums.c.currency)
+            .having(hub_total != 0)
+        )
+        parts.append(
+            rows(entry, sums.c.role, sums.c.participant, Account.SETTLEMENT, fee).where(fee != 0)
+        )
+    columns = [c.name for c in postings.columns if c.name != "posting_id"]
+    await connection.execute(postings.insert().from_select(columns, sa.union_all(*parts)))
 
 
 async def close_batch(
