@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.util import ClauseAdapter
 
+from gateway._csv_copy import copy_csv, split_copy
 from gateway.clearing import ClearingBatch, interchange_sql, members, service_fee_sql
 from gateway.netting import AccountTotals, Settlement
 from gateway.postings import Account, Entry, Movement, Role
@@ -305,86 +306,12 @@ _FEE_STORED = [
 ]
 
 
-class _Splitter:
-    """Cuts ``COPY … CSV`` output whose first column is a file index (ascending) into
-    ``outs``, without that column, as it streams: memory holds one chunk at a time.
-
-    A record ends at a newline outside quotes; only chunks holding a quote (a field with a
-    comma, quote or newline in it) need the slow, quote-counting cut.
-    """
-
-    def __init__(self, outs: list[io.BufferedWriter]) -> None:
-        self._outs = outs
-        self._carry = b""
-
-    async def __call__(self, data: bytes) -> None:
-        data = self._carry + data if self._carry else data
-        quoted = b'"' in data
-        cut = _last_record_end(data) if quoted else data.rfind(b"\n") + 1
-        self._carry = data[cut:]
-        if cut:
-            self._route(data[:cut], quoted)
-
-    def close(self) -> None:
-        assert not self._carry, "COPY output ended inside a record"
-
-    def _route(self, block: bytes, quoted: bool) -> None:
-        first = block[: block.index(b",") + 1]
-        last = block[block.rfind(b"\n", 0, len(block) - 1) + 1 :]
-        if not quoted and last.startswith(first):
-            # One file, no quotes: every newline starts a record with the same prefix.
-            self._outs[int(first[:-1])].write(block[len(first) :].replace(b"\n" + first, b"\n"))
-            return
-        for record in _records(block):
-            comma = record.index(b",")
-            self._outs[int(record[:comma])].write(record[comma + 1 :])
-
-
-def _last_record_end(data: bytes) -> int:
-    end, position, inside = 0, 0, False
-    while (newline := data.find(b"\n", position)) >= 0:
-        inside ^= data.count(b'"', position, newline) % 2 == 1
-        position = newline + 1
-        if not inside:
-            end = position
-    return end
-
-
-def _records(block: bytes) -> list[bytes]:
-    out: list[bytes] = []
-    start, position, inside = 0, 0, False
-    while (newline := block.find(b"\n", position)) >= 0:
-        inside ^= block.count(b'"', position, newline) % 2 == 1
-        position = newline + 1
-        if not inside:
-            out.append(block[start:position])
-            start = position
-    return out
-
-
-async def _copy(connection: AsyncConnection, query: sa.Select[Any], output: Any) -> None:
-    compiled = query.compile(dialect=connection.dialect)
-    params = compiled.construct_params()
-    args = [params[name] for name in compiled.positiontup or []]
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    await driver.copy_from_query(compiled.string, *args, output=output, format="csv")
-
-
-async def _split_copy(
-    connection: AsyncConnection, query: sa.Select[Any], outs: list[io.BufferedWriter]
-) -> None:
-    splitter = _Splitter(outs)
-    await _copy(connection, query, splitter)
-    splitter.close()
-
-
 async def _detail(
     connection: AsyncConnection, query: sa.Select[Any], out: io.BufferedWriter
 ) -> None:
     if connection.dialect.name == "postgresql":
         out.flush()
-        await _copy(connection, query, out)
+        await copy_csv(connection, query, out)
         return
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
@@ -498,12 +425,12 @@ async def write_files(
             # Compiling these wide expressions costs PostgreSQL's JIT seconds, more than it
             # saves on a query that streams its rows straight out.
             await connection.execute(sa.text("SET LOCAL jit = off"))
-            await _split_copy(
+            await split_copy(
                 connection,
                 _all_transactions_query(connection, settlement.batch, groups),
                 [f.transactions for f in files],
             )
-            await _split_copy(
+            await split_copy(
                 connection,
                 _all_fees_query(settlement.batch, groups),
                 [f.fees for f in files],
