@@ -67,6 +67,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--py-spy", type=Path, help="record the gateway's closed loop here")
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the state directory (the servers' logs)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.closed_duration, args.rates = 8.0, 6.0, "300"
@@ -307,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     targets = args.targets.split(",")
     print(f"bench {run_id}: state in {work}, database {stage.database}", flush=True)
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, work, ignore_errors=True)
+        if args.keep:
+            stack.callback(print, f"bench {run_id}: logs and state kept in {work}", flush=True)
+        else:
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
         asyncio.run(_create_database(stage))
         stack.callback(lambda: asyncio.run(_drop_database(stage)))
         stack.callback(_clear_redis, stage)

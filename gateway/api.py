@@ -165,8 +165,8 @@ async def _handle(request: Request) -> Response:
             raise RequestRejected(ResultCode.INVALID_API, f"no API named {api!r}")
     except RequestRejected as exc:
         document = {"result": wire.result_json(exc.code, exc.message)}
-    except StorageUnavailable:
-        log.warning("api=%s client=%s ledger unavailable", api, client_id)
+    except StorageUnavailable as exc:
+        log.warning("api=%s client=%s %s", api, client_id, exc)
         document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION)}
     except Exception:
         # Never a 500 or a trace to a merchant: the outcome is unknown, so the acquirer

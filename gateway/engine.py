@@ -138,12 +138,12 @@ class PaymentEngine:
         digest = fingerprint(key_fields)
         try:
             async with self.payment_lock(acquirer.client_id, request.paymentRequestId):
-                existing = await self.store.find_payment(
+                existing, closed = await self.store.find_request(
                     acquirer.client_id, request.paymentRequestId
                 )
                 if existing is not None:
                     return _replay(existing, digest)
-                if await self.store.is_closed(acquirer.client_id, request.paymentRequestId):
+                if closed:
                     return Answer.of(
                         ResultCode.ORDER_IS_CLOSED, "the payment was cancelled before it arrived"
                     )

@@ -84,9 +84,12 @@ class Hub:
             ttl=timedelta(seconds=settings.fx.quote_ttl_seconds),
         )
         router, skipped = _build_router(settings)
+        # httpcore's pool does work in proportion to its connections on every request
+        # (encode/httpx#3215), so keep it small; as many kept alive as may be open, so a
+        # burst does not open connections only to close them again.
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.hub.wallet_timeout_seconds, connect=3.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
         engine = PaymentEngine(
             store=store,

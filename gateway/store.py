@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -55,6 +55,16 @@ from gateway.states import (
 __all__ = ["DuplicateRequest", "PaymentUpdate", "RefundExceedsPayment", "Store", "migrate"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: Connections per gateway process. Two cores of PostgreSQL do their best with a handful of
+#: busy connections, and every process's pool must fit the server's ``max_connections``
+#: (100 by default) beside the other processes and tools that use it.
+POOL_SIZE = 16
+
+# SQLSTATE classes that mean the server could not serve us, not that the statement was
+# wrong: 08 connection exception, 53 insufficient resources ("too many clients"), 57 operator
+# intervention (shutting down, starting up).
+_UNAVAILABLE_STATES = ("08", "53", "57")
 
 
 class DuplicateRequest(Exception):
@@ -101,13 +111,15 @@ class Store:
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
-    async def open(cls, url: str, *, run_migrations: bool = True) -> Store:
+    async def open(
+        cls, url: str, *, run_migrations: bool = True, pool_size: int = POOL_SIZE
+    ) -> Store:
         options: dict[str, Any] = {}
         if url.startswith("postgresql"):
-            # A pool as large as a worker's concurrency, without overflow connections that
-            # are opened and closed under load; no pre-ping (a round trip a checkout): a
-            # dead connection fails one request as StorageUnavailable and is replaced.
-            options.update(pool_size=32, max_overflow=0, pool_timeout=5)
+            # A fixed pool, without overflow connections that are opened and closed under
+            # load; no pre-ping (a round trip a checkout): a dead connection fails one
+            # request as StorageUnavailable and is replaced.
+            options.update(pool_size=pool_size, max_overflow=0, pool_timeout=5)
         engine = create_async_engine(url, **options)
         if url.startswith("sqlite"):
             _tune_sqlite(engine)
@@ -130,6 +142,12 @@ class Store:
             yield
         except (OperationalError, SAInterfaceError, PoolTimeout, OSError) as exc:
             raise StorageUnavailable(f"the ledger is unavailable: {type(exc).__name__}") from exc
+        except DBAPIError as exc:
+            # asyncpg reports a refused connection ("too many clients") as a generic error.
+            state = str(getattr(exc.orig, "sqlstate", None) or "")
+            if not exc.connection_invalidated and not state.startswith(_UNAVAILABLE_STATES):
+                raise
+            raise StorageUnavailable(f"the ledger is unavailable: SQLSTATE {state}") from exc
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -141,9 +159,27 @@ class Store:
     async def create_payment(self, payment: Payment) -> None:
         """Insert a new ``PENDING`` payment and its creation event, or raise
         :class:`DuplicateRequest` if the acquirer's request id is taken."""
+        insert = payments.insert().values(**payment_row(payment))
         try:
+            if self._engine.dialect.name == "postgresql":
+                # One statement, so one round trip and atomic without BEGIN and COMMIT: the
+                # event is inserted from the row the payment's insert returns.
+                created = insert.returning(payments.c.payment_id).cte("created")
+                event = payment_events.insert().from_select(
+                    ["payment_id", "source", "target", "result_code", "at"],
+                    sa.select(
+                        created.c.payment_id,
+                        sa.null(),
+                        sa.literal(payment.status.value),
+                        sa.literal(payment.result_code.name),
+                        sa.literal(payment.created_at, payment_events.c.at.type),
+                    ),
+                )
+                async with self._guard(), self._reader.connect() as connection:
+                    await connection.execute(event)
+                return
             async with self._transaction() as connection:
-                await connection.execute(payments.insert().values(**payment_row(payment)))
+                await connection.execute(insert)
                 await _record_event(connection, payment.payment_id, None, payment.status, payment)
         except IntegrityError as exc:
             raise DuplicateRequest(payment.payment_request_id) from exc
@@ -221,6 +257,35 @@ class Store:
         )
         async with self._guard(), self._reader.connect() as connection:
             return (await connection.execute(query)).first() is not None
+
+    async def find_request(
+        self, acquirer_id: str, payment_request_id: str
+    ) -> tuple[Payment | None, bool]:
+        """The payment an acquirer's request id names, and whether the id is closed, in
+        one query (what a pay asks before it takes the id)."""
+        closed = (
+            sa.exists()
+            .where(
+                closed_requests.c.acquirer_id == acquirer_id,
+                closed_requests.c.payment_request_id == payment_request_id,
+            )
+            .label("request_closed")
+        )
+        # Outer-joined to a one-row select, so the answer has a row with or without a payment.
+        one = sa.select(sa.literal(1).label("one")).subquery()
+        query = sa.select(closed, payments).select_from(
+            one.outerjoin(
+                payments,
+                sa.and_(
+                    payments.c.acquirer_id == acquirer_id,
+                    payments.c.payment_request_id == payment_request_id,
+                ),
+            )
+        )
+        async with self._guard(), self._reader.connect() as connection:
+            row = (await connection.execute(query)).mappings().one()
+        payment = None if row["payment_id"] is None else payment_from_row(row)
+        return payment, bool(row["request_closed"])
 
     async def find_payment(self, acquirer_id: str, payment_request_id: str) -> Payment | None:
         query = payments.select().where(

@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from connectors import RsaSigner, RsaVerifier
 from gateway.api import create_app
 from gateway.client import AcquirerClient
 from gateway.config import Environment, NotificationsConfig, Settings, load_settings
+from gateway.hub import Hub
 from gateway.local import serve, serve_all, simulator_app, with_route_urls
 from tests.conftest import Backend
 
@@ -49,6 +51,13 @@ class LocalHub:
     siam: AcquirerClient
     tokyo: AcquirerClient
     state_dir: Path
+    app: Starlette
+
+    @property
+    def app_hub(self) -> Hub:
+        """The running hub inside the gateway (for tests that drive its workers by hand)."""
+        hub: Hub = self.app.state.hub
+        return hub
 
     async def stats(self, route: str) -> dict[str, int]:
         answer: dict[str, int] = (await self.http.get(self.wallets[route] + "/_sim/stats")).json()
@@ -92,7 +101,8 @@ async def local_hub(
         settings = with_route_urls(
             settings, {**urls, **{name: "http://127.0.0.1:9" for name in unreachable}}
         )
-        gateway = await stack.enter_async_context(serve(create_app(settings)))
+        app = create_app(settings)
+        gateway = await stack.enter_async_context(serve(app))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         for url in urls.values():  # where the wallets' apps reach the hub
             (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
@@ -103,7 +113,14 @@ async def local_hub(
             return AcquirerClient(http, gateway.url, name, signer, verifier)
 
         yield LocalHub(
-            settings, gateway.url, http, urls, client("SIAM_ACQ"), client("TOKYO_ACQ"), state_dir
+            settings,
+            gateway.url,
+            http,
+            urls,
+            client("SIAM_ACQ"),
+            client("TOKYO_ACQ"),
+            state_dir,
+            app,
         )
 
 
