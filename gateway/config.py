@@ -73,6 +73,8 @@ class HubConfig(_Section):
     request_time_skew_seconds: int = Field(300, gt=0)
     wallet_timeout_seconds: float = Field(10.0, gt=0)
     order_ttl_seconds: int = Field(900, gt=0)
+    #: A payment still unresolved this long after it was made is cancelled at the wallet.
+    recovery_deadline_seconds: int = Field(300, gt=0)
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
 

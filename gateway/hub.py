@@ -28,6 +28,7 @@ from gateway.models import Order
 from gateway.notifications import SCHEDULE, Dispatcher
 from gateway.orders import Orders
 from gateway.quotes import QuoteBook
+from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.refunds import Refunds
 from gateway.store import Store
 from gateway.wallet_api import WalletClient
@@ -149,8 +150,14 @@ class Hub:
         return f"{base.rstrip('/')}/cashier?{urlencode({'codeValue': order.code_value})}"
 
     def start_background(self) -> None:
-        """Start the work that runs beside the API: delivering notifications."""
+        """Start the work that runs beside the API: delivering notifications, and driving
+        unresolved payments to a final state."""
+        policy = RecoveryPolicy(
+            deadline=timedelta(seconds=self.settings.hub.recovery_deadline_seconds)
+        )
+        recovery = Recovery(self.engine, policy)
         self.background.append(asyncio.create_task(self.dispatcher.run(), name="notifications"))
+        self.background.append(asyncio.create_task(recovery.run(), name="recovery"))
 
     async def close(self) -> None:
         for task in self.background:

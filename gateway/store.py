@@ -206,6 +206,21 @@ class Store:
             row = (await connection.execute(query)).mappings().first()
         return None if row is None else order_from_row(row)
 
+    async def unresolved(self, *, before: datetime, limit: int) -> list[Payment]:
+        """Payments still PENDING or UNKNOWN that last moved before ``before``, oldest first."""
+        query = (
+            payments.select()
+            .where(
+                payments.c.status.in_([PaymentStatus.PENDING.value, PaymentStatus.UNKNOWN.value]),
+                payments.c.updated_at < before,
+            )
+            .order_by(payments.c.updated_at)
+            .limit(limit)
+        )
+        async with self._guard(), self._reader.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [payment_from_row(row) for row in rows]
+
     async def find_by_wallet_request(self, wallet_request_id: str) -> Payment | None:
         """The payment a wallet knows by ``wallet_request_id`` (what we sent it)."""
         return await self._one_payment(
