@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -33,7 +34,7 @@ from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
-from routing import ConsultOption, NoRoute, Route, Router, Wallet
+from routing import ConsultOption, NoRoute, RetryPolicy, Route, Router, Wallet
 
 __all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "in_steps", "new_id", "purchase"]
 
@@ -72,6 +73,7 @@ class PaymentEngine:
         lock_ttl: float,
         lock_wait: float,
         call_deadline: float,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -81,6 +83,7 @@ class PaymentEngine:
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
         self.call_deadline = call_deadline
+        self.retry = retry or RetryPolicy()
 
     def _notification(self, payment: Payment) -> str:
         return notification_body(payment, self.router.wallet(payment.wallet).name)
@@ -236,20 +239,34 @@ class PaymentEngine:
             order_description=payment.order_description,
             reference_order_id=payment.reference_order_id,
         )
-        connector = route.connector
-        try:
-            result = await self.call(route, connector.build_pay, connector.parse_pay, request)
-        except connectors.WalletUnreachable:
-            # The request never left: the wallet cannot have charged, so failing is safe.
-            return await self.record_outcome(
-                payment,
-                connectors.PaymentResult.declined(
-                    "PROCESS_FAIL", "the wallet could not be reached; nothing was charged"
-                ),
-            )
-        except (connectors.WalletTransportError, connectors.WalletProtocolError) as exc:
-            return await self.record_outcome(payment, connectors.PaymentResult.pending(str(exc)))
-        return await self.record_outcome(payment, result)
+        wallet = self.router.wallet(payment.wallet)
+        backups = [r for r in self.router.candidates(wallet) if r.name != route.name]
+        for candidate in [route, *backups]:
+            if candidate is not route:
+                # Every earlier route provably never received the request: failing over
+                # cannot charge twice. Later inquiries follow the payment to this route.
+                payment = await self.store.reroute(payment, candidate.name)
+            try:
+                result = await self.retry.call(partial(self._pay_through, candidate, request))
+            except connectors.WalletUnreachable:
+                continue
+            except (connectors.WalletTransportError, connectors.WalletProtocolError) as exc:
+                return await self.record_outcome(
+                    payment, connectors.PaymentResult.pending(str(exc))
+                )
+            return await self.record_outcome(payment, result)
+        # No route could even connect: the wallet cannot have charged, so failing is safe.
+        return await self.record_outcome(
+            payment,
+            connectors.PaymentResult.declined(
+                "PROCESS_FAIL", "the wallet could not be reached; nothing was charged"
+            ),
+        )
+
+    async def _pay_through(
+        self, route: Route, request: connectors.PayRequest
+    ) -> connectors.PaymentResult:
+        return await self.call(route, route.connector.build_pay, route.connector.parse_pay, request)
 
     async def record_outcome(self, payment: Payment, result: connectors.PaymentResult) -> Answer:
         """Record what the wallet said about ``payment`` and answer accordingly."""

@@ -206,6 +206,28 @@ class Store:
             row = (await connection.execute(query)).mappings().first()
         return None if row is None else order_from_row(row)
 
+    async def reroute(self, payment: Payment, route: str) -> Payment:
+        """Send a payment nothing has reached yet through another route (failover)."""
+        async with self._transaction() as connection:
+            row = (
+                (
+                    await connection.execute(
+                        payments.update()
+                        .where(
+                            payments.c.payment_id == payment.payment_id,
+                            payments.c.status == PaymentStatus.PENDING.value,
+                        )
+                        .values(route=route, updated_at=_now())
+                        .returning(*payments.c)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise ConcurrentUpdate(payment.payment_id, PaymentStatus.PENDING)
+        return payment_from_row(row)
+
     async def unresolved(self, *, before: datetime, limit: int) -> list[Payment]:
         """Payments still PENDING or UNKNOWN that last moved before ``before``, oldest first."""
         query = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from routing.emvco import QrError
+from routing.policy import RetryPolicy
 from routing.router import GENERIC_METHOD_TYPE, ConsultOption, NoRoute, Route, Router
 from routing.wallets import CodeTable, Wallet
 
@@ -12,6 +13,7 @@ __all__ = [
     "ConsultOption",
     "NoRoute",
     "QrError",
+    "RetryPolicy",
     "Route",
     "Router",
     "Wallet",

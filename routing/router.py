@@ -97,11 +97,19 @@ class Router:
                 f"{wallet.name} ({wallet.region}) is not in allowedPspRegions "
                 f"{sorted(allowed_regions)}"
             )
-        for route in self._routes.get(wallet.psp_id, ()):
-            capabilities = route.connector.capabilities
-            if operation in capabilities.operations and wallet.currency in capabilities.currencies:
-                return route
-        raise NoRoute(f"no configured route reaches {wallet.name} for {operation}")
+        candidates = self.candidates(wallet, operation=operation)
+        if not candidates:
+            raise NoRoute(f"no configured route reaches {wallet.name} for {operation}")
+        return candidates[0]
+
+    def candidates(self, wallet: Wallet, *, operation: Operation = Operation.PAY) -> list[Route]:
+        """Every route to ``wallet`` able to perform ``operation``, best first (failover)."""
+        return [
+            route
+            for route in self._routes.get(wallet.psp_id, ())
+            if operation in route.connector.capabilities.operations
+            and wallet.currency in route.connector.capabilities.currencies
+        ]
 
     def route_named(self, name: str) -> Route:
         """The route a payment was sent through (later operations go the same way)."""

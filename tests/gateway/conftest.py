@@ -79,6 +79,7 @@ async def local_hub(
     state_dir: Path,
     *,
     unreachable: frozenset[str] = frozenset(),
+    backups: frozenset[str] = frozenset(),
     notifications: NotificationsConfig | None = None,
     **hub_settings: object,
 ) -> AsyncIterator[LocalHub]:
@@ -89,6 +90,13 @@ async def local_hub(
         settings = settings.model_copy(update={"hub": settings.hub.model_copy(update=hub_settings)})
     if notifications is not None:
         settings = settings.model_copy(update={"notifications": notifications})
+    if backups:  # a second route (its own simulator) to the same wallet, at lower priority
+        extra = [
+            r.model_copy(update={"name": f"{r.name}-backup", "priority": r.priority + 1})
+            for r in settings.routes
+            if r.name in backups
+        ]
+        settings = settings.model_copy(update={"routes": [*settings.routes, *extra]})
     keys = state_dir / "keys"
     async with AsyncExitStack() as stack:
         wallets = await stack.enter_async_context(

@@ -117,3 +117,33 @@ async def test_a_cancel_during_a_slow_pay_waits_for_it_and_reverses_it(hub: Loca
     assert await hub.accounts("kakaopay-aps") == before
     inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-4"})
     assert inquiry["paymentStatus"] == "CANCELLED"
+
+
+async def test_a_route_that_cannot_connect_fails_over_to_the_next(
+    backend: Backend, state_dir: Path
+) -> None:
+    async with local_hub(
+        backend,
+        state_dir,
+        unreachable=frozenset({"gcash-aps"}),
+        backups=frozenset({"gcash-aps"}),
+    ) as hub:
+        answer = await hub.tokyo.call(
+            "pay", pay_body("over-1", code=MARIA, currency="JPY", value="800")
+        )
+        refund = await hub.tokyo.call(
+            "refund",
+            {
+                "paymentRequestId": "over-1",
+                "refundRequestId": "over-1-r",
+                "refundAmount": {"currency": "JPY", "value": "300"},
+            },
+        )
+        backup = await hub.stats("gcash-aps-backup")
+        payment = await hub.app_hub.store.find_payment("TOKYO_ACQ", "over-1")
+
+    assert answer["result"]["resultCode"] == "SUCCESS"
+    assert backup == {"pay_requests": 1, "charges": 1}
+    assert payment is not None
+    assert payment.route == "gcash-aps-backup"  # later calls follow the payment there
+    assert refund["result"]["resultStatus"] == "S"
