@@ -42,6 +42,10 @@ class Cache(Protocol):
 
     async def set(self, key: str, value: str, *, ttl: float) -> None: ...
 
+    async def incr(self, key: str, *, ttl: float) -> int:
+        """Add one to a counter that expires ``ttl`` seconds after it was first made."""
+        ...
+
 
 class LocalLocks:
     """In-process locks for the embedded default (one gateway process)."""
@@ -131,6 +135,15 @@ class LocalCache:
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         self._entries[key] = (time.monotonic() + ttl, value)
 
+    async def incr(self, key: str, *, ttl: float) -> int:
+        current = await self.get(key)
+        if current is None:
+            self._entries[key] = (time.monotonic() + ttl, "1")
+            return 1
+        expires, _ = self._entries[key]
+        self._entries[key] = (expires, str(int(current) + 1))
+        return int(current) + 1
+
 
 class RedisCache:
     """A cache in Redis, shared by every gateway instance."""
@@ -147,3 +160,12 @@ class RedisCache:
 
     async def set(self, key: str, value: str, *, ttl: float) -> None:
         await self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)))
+
+    async def incr(self, key: str, *, ttl: float) -> int:
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            # NX: the expiry is set once, when the counter is made (a fixed window).
+            pipe.incr(name)
+            pipe.pexpire(name, max(1, int(ttl * 1000)), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)

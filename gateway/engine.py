@@ -25,6 +25,7 @@ import connectors
 from fx import AMOUNT_ROUNDING, Direction, FXError, Money
 from gateway import wire
 from gateway.answers import Answer, payment_result
+from gateway.breakers import Breakers
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, RequestRejected
@@ -74,6 +75,7 @@ class PaymentEngine:
         lock_wait: float,
         call_deadline: float,
         retry: RetryPolicy | None = None,
+        breakers: Breakers | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -84,6 +86,7 @@ class PaymentEngine:
         self.lock_wait = lock_wait
         self.call_deadline = call_deadline
         self.retry = retry or RetryPolicy()
+        self.breakers = breakers
 
     def _notification(self, payment: Payment) -> str:
         return notification_body(payment, self.router.wallet(payment.wallet).name)
@@ -118,9 +121,14 @@ class PaymentEngine:
             raise connectors.WalletUnreachable(
                 f"the request could not be built: {exc}", connector=route.name
             ) from exc
-        response = await connectors.exchange(
-            self.http, built, connector=route.name, deadline=self.call_deadline
-        )
+        try:
+            response = await connectors.exchange(
+                self.http, built, connector=route.name, deadline=self.call_deadline
+            )
+        except connectors.WalletTransportError:
+            if self.breakers is not None:
+                await self.breakers.failed(route.name)
+            raise
         return parse(request, response)
 
     # -- pay ------------------------------------------------------------------------------
@@ -242,6 +250,8 @@ class PaymentEngine:
         wallet = self.router.wallet(payment.wallet)
         backups = [r for r in self.router.candidates(wallet) if r.name != route.name]
         for candidate in [route, *backups]:
+            if self.breakers is not None and await self.breakers.is_open(candidate.name):
+                continue  # its wallet keeps failing: nothing is sent there for now
             if candidate is not route:
                 # Every earlier route provably never received the request: failing over
                 # cannot charge twice. Later inquiries follow the payment to this route.

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 import connectors
 from connectors import RsaSigner, RsaVerifier
 from fx import Quoter, StaticRates
+from gateway.breakers import Breakers
 from gateway.cancels import Cancels
 from gateway.config import AcquirerConfig, Settings
 from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
@@ -101,6 +102,7 @@ class Hub:
             lock_ttl=settings.hub.lock_ttl_seconds,
             lock_wait=settings.hub.lock_wait_seconds,
             call_deadline=settings.hub.wallet_timeout_seconds,
+            breakers=Breakers(cache),
         )
         try:
             signer = RsaSigner(

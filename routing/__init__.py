@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from routing.emvco import QrError
-from routing.policy import RetryPolicy
+from routing.policy import BreakerPolicy, RetryPolicy
 from routing.router import GENERIC_METHOD_TYPE, ConsultOption, NoRoute, Route, Router
 from routing.wallets import CodeTable, Wallet
 
 __all__ = [
     "GENERIC_METHOD_TYPE",
+    "BreakerPolicy",
     "CodeTable",
     "ConsultOption",
     "NoRoute",

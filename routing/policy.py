@@ -1,4 +1,4 @@
-"""Retry policy for wallet calls, declared once.
+"""Retry and circuit-breaker policies for wallet calls, declared once.
 
 A call is retried only when it provably never reached the wallet (no connection could be
 made): anything after that is an unknown outcome, resolved by inquiry, never by sending
@@ -23,7 +23,7 @@ from tenacity import (
 
 from connectors import WalletUnreachable
 
-__all__ = ["RetryPolicy"]
+__all__ = ["BreakerPolicy", "RetryPolicy"]
 
 Result = TypeVar("Result")
 
@@ -50,3 +50,16 @@ class RetryPolicy:
             with trial:
                 return await attempt()
         raise AssertionError("tenacity ends by returning or raising")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    """A route's breaker opens after ``failures`` transport failures within
+    ``window_seconds`` and stays open ``open_seconds``; then one call probes it again.
+
+    While open, no payment is sent through the route: it fails over, or fails as never sent.
+    """
+
+    failures: int = 5
+    window_seconds: float = 30.0
+    open_seconds: float = 30.0
