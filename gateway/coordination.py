@@ -119,8 +119,18 @@ class RedisLocks:
 class LocalCache:
     """An in-process cache with expiry, for the embedded default."""
 
+    #: Expired entries are dropped when a new key would take the cache past this size
+    #: (keys such as a breaker's per-window counters are never read again once expired).
+    PURGE_AT = 1024
+
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, str]] = {}
+
+    def _purge(self) -> None:
+        if len(self._entries) < self.PURGE_AT:
+            return
+        now = time.monotonic()
+        self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
 
     async def get(self, key: str) -> str | None:
         entry = self._entries.get(key)
@@ -133,11 +143,13 @@ class LocalCache:
         return value
 
     async def set(self, key: str, value: str, *, ttl: float) -> None:
+        self._purge()
         self._entries[key] = (time.monotonic() + ttl, value)
 
     async def incr(self, key: str, *, ttl: float) -> int:
         current = await self.get(key)
         if current is None:
+            self._purge()
             self._entries[key] = (time.monotonic() + ttl, "1")
             return 1
         expires, _ = self._entries[key]

@@ -73,6 +73,10 @@ class Recovery:
         due = await self._engine.store.unresolved(
             before=moment - self._policy.grace, limit=self._batch
         )
+        # Forget payments that are no longer unresolved (finished here, by an inquiry, or
+        # by another instance), so the memory of when each was asked stays bounded.
+        live = {payment.payment_id for payment in due}
+        self._asked = {pid: at for pid, at in self._asked.items() if pid in live}
         finished = 0
         for payment in due:
             if self._is_due(payment, moment) and await self._drive(payment, moment):
@@ -96,7 +100,6 @@ class Recovery:
                 self._asked[payment.payment_id] = now
                 current = await engine.resolve(payment)
                 if current.status.is_final:
-                    self._asked.pop(payment.payment_id, None)
                     return True
                 if now < await self._deadline(current):
                     return False
@@ -105,13 +108,10 @@ class Recovery:
                 )
                 route = engine.router.route_named(current.route)
                 answer = await engine.cancel_at_wallet(current, route)
-                closed = answer.payment is not None and answer.payment.status in (
+                return answer.payment is not None and answer.payment.status in (
                     PaymentStatus.CANCELLED,
                     PaymentStatus.FAILED,
                 )
-                if closed:
-                    self._asked.pop(payment.payment_id, None)
-                return closed
         except LockBusy:
             return False  # its own request, or another instance, is working on it
 
