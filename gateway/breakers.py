@@ -4,12 +4,24 @@ A route whose wallet keeps failing at the transport level (refused connections, 
 is left alone for a while: new payments go to the next route for the wallet, or fail at
 once as never sent, instead of piling up timeouts. In production the counts live in Redis,
 so every instance sees the same breaker.
+
+Each window counts a route's calls and its failures. A failure is counted at once, and
+decides; calls that went well are added to the shared count about once a second per
+process (so a healthy payment costs no round trip to Redis), and always before a failure
+is judged.
+
+The window slides: a failure is judged on the current window's counts plus the previous
+window's, weighted by how much of it still lies within ``window_seconds`` of now. Fixed
+windows alone would forget every call at each boundary, so a burst of failures across
+one would never reach ``minimum_calls``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 
 from gateway.coordination import Cache
 from routing import BreakerPolicy
@@ -20,24 +32,68 @@ log = logging.getLogger("causeway.breakers")
 
 
 class Breakers:
-    """Open or closed, per route, from the failures recorded against it."""
+    """Open or closed, per route, from the calls and failures recorded against it."""
 
-    def __init__(self, cache: Cache, policy: BreakerPolicy | None = None) -> None:
+    #: How long calls that went well may wait in the process before they are shared.
+    FLUSH_SECONDS = 1.0
+
+    def __init__(
+        self,
+        cache: Cache,
+        policy: BreakerPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._cache = cache
         self._policy = policy or BreakerPolicy()
+        self._clock = clock
+        self._unshared: Counter[tuple[str, int]] = Counter()  # (route, window) → calls
+        self._shared_at = clock()
 
     async def is_open(self, route: str) -> bool:
         return await self._cache.get(f"breaker:{route}:open") is not None
 
+    async def succeeded(self, route: str) -> None:
+        """Count a call the wallet answered."""
+        self._unshared[(route, self._window())] += 1
+        if self._clock() - self._shared_at >= self.FLUSH_SECONDS:
+            await self._share()
+
     async def failed(self, route: str) -> None:
-        """Count a transport failure; open the breaker when the window holds enough."""
+        """Count a transport failure; open the breaker if the window's ratio calls for it."""
         policy = self._policy
-        window = int(time.time() // policy.window_seconds)
-        count = await self._cache.incr(
-            f"breaker:{route}:failures:{window}", ttl=policy.window_seconds
+        window = self._window()
+        self._unshared[(route, window)] += 1
+        await self._share()
+        kept = 1.0 - (self._clock() % policy.window_seconds) / policy.window_seconds
+        failures: float = await self._cache.incr(
+            f"breaker:{route}:failures:{window}", ttl=2 * policy.window_seconds
         )
-        if count == policy.failures:
+        failures += kept * await self._count(f"breaker:{route}:failures:{window - 1}")
+        calls: float = await self._count(f"breaker:{route}:calls:{window}")
+        calls += kept * await self._count(f"breaker:{route}:calls:{window - 1}")
+        if calls < policy.minimum_calls or failures < policy.failure_ratio * calls:
+            return
+        if not await self.is_open(route):
             log.warning(
-                "route %s: %d failures; breaker open for %ss", route, count, policy.open_seconds
+                "route %s: %d of %d calls failed; breaker open for %ss",
+                route,
+                round(failures),
+                round(calls),
+                policy.open_seconds,
             )
             await self._cache.set(f"breaker:{route}:open", "1", ttl=policy.open_seconds)
+
+    async def _count(self, key: str) -> int:
+        return int(await self._cache.get(key) or 0)
+
+    def _window(self) -> int:
+        return int(self._clock() // self._policy.window_seconds)
+
+    async def _share(self) -> None:
+        unshared, self._unshared = self._unshared, Counter()
+        self._shared_at = self._clock()
+        for (route, window), calls in unshared.items():
+            await self._cache.incr(
+                f"breaker:{route}:calls:{window}", ttl=2 * self._policy.window_seconds, by=calls
+            )

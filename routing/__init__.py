@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routing.emvco import QrError
-from routing.policy import BreakerPolicy, RetryPolicy
+from routing.policy import BreakerPolicy, RetriesSpent, RetryBudget, RetryPolicy, Unsendable
 from routing.router import GENERIC_METHOD_TYPE, ConsultOption, NoRoute, Route, Router
 from routing.wallets import CodeTable, Wallet
 
@@ -14,8 +14,11 @@ __all__ = [
     "ConsultOption",
     "NoRoute",
     "QrError",
+    "RetriesSpent",
+    "RetryBudget",
     "RetryPolicy",
     "Route",
     "Router",
+    "Unsendable",
     "Wallet",
 ]

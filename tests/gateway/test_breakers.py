@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -29,17 +29,80 @@ async def cache(backend: Backend) -> AsyncIterator[Cache]:
         await redis.aclose()
 
 
-async def test_a_breaker_opens_after_enough_failures_and_is_shared(cache: Cache) -> None:
-    policy = BreakerPolicy(failures=3, window_seconds=60, open_seconds=60)
-    one, other = Breakers(cache, policy), Breakers(cache, policy)  # two gateway instances
+POLICY = BreakerPolicy(failure_ratio=0.5, minimum_calls=4, window_seconds=60, open_seconds=60)
+
+
+def still(at: float = 1000.0) -> Callable[[], float]:
+    """A clock that stays put (mid-window: nothing is carried over from the window before)."""
+    return lambda: at
+
+
+async def test_a_breaker_opens_at_the_failure_ratio_and_is_shared(cache: Cache) -> None:
+    # two gateway instances
+    one, other = Breakers(cache, POLICY, clock=still()), Breakers(cache, POLICY, clock=still())
 
     await one.failed("r1")
     await other.failed("r1")
-    assert not await one.is_open("r1")
+    await other.failed("r1")
+    assert not await one.is_open("r1")  # three calls: too few to judge
     await one.failed("r1")
 
     assert await other.is_open("r1")  # seen by the other instance too
     assert not await other.is_open("r2")
+
+
+async def test_a_few_failures_among_many_calls_keep_it_closed(cache: Cache) -> None:
+    breakers = Breakers(cache, POLICY, clock=still())
+
+    for _ in range(6):
+        await breakers.succeeded("r1")
+    for _ in range(5):
+        await breakers.failed("r1")  # shares the successes first
+        assert not await breakers.is_open("r1")  # at most 5 of 11 calls: under half
+
+    await breakers.failed("r1")  # 6 of 12
+    assert await breakers.is_open("r1")
+
+
+async def test_failures_across_a_window_boundary_are_judged_together(cache: Cache) -> None:
+    clock = [1199.0]  # a second before the window [1200, 1260) begins
+    breakers = Breakers(cache, POLICY, clock=lambda: clock[0])
+
+    for _ in range(3):
+        await breakers.failed("r1")
+    clock[0] = 1201.0  # the three count 59/60 each now
+    await breakers.failed("r1")
+    assert not await breakers.is_open("r1")  # 3.95 calls: just under the minimum of 4
+    await breakers.failed("r1")
+
+    assert await breakers.is_open("r1")  # 4.95 calls, all failed
+
+
+async def test_the_window_before_fades_as_the_current_one_fills(cache: Cache) -> None:
+    clock = [1199.0]
+    breakers = Breakers(cache, POLICY, clock=lambda: clock[0])
+
+    for _ in range(3):
+        await breakers.failed("r1")
+    clock[0] = 1245.0  # three quarters into the next window: a quarter of those still count
+    await breakers.failed("r1")
+
+    assert not await breakers.is_open("r1")  # 1.75 calls judged, under the minimum of 4
+
+
+async def test_calls_that_went_well_are_shared_about_once_a_second(cache: Cache) -> None:
+    clock = [1000.0]
+    quiet = Breakers(cache, POLICY, clock=lambda: clock[0])
+    judge = Breakers(cache, POLICY, clock=lambda: clock[0])
+
+    for _ in range(8):
+        await quiet.succeeded("r1")
+    clock[0] += 1.0
+    await quiet.succeeded("r1")  # a second later: all nine are shared now
+    for _ in range(4):
+        await judge.failed("r1")
+
+    assert not await judge.is_open("r1")  # 4 of 13, though 4 of 4 in the judge's own eyes
 
 
 async def test_payments_go_around_an_open_breaker(backend: Backend, state_dir: Path) -> None:
@@ -53,13 +116,14 @@ async def test_payments_go_around_an_open_breaker(backend: Backend, state_dir: P
             await hub.tokyo.call(
                 "pay", pay_body(f"brk-{n}", code=MARIA, currency="JPY", value="100")
             )
-            for n in range(3)
+            for n in range(4)
         ]
         engine = hub.app_hub.engine
         assert engine.breakers is not None
         opened = await engine.breakers.is_open("gcash-aps")
         backup = await hub.stats("gcash-aps-backup")
 
-    assert [a["result"]["resultCode"] for a in answers] == ["SUCCESS"] * 3
-    assert opened  # three refused attempts a payment: open after the second payment
-    assert backup == {"pay_requests": 3, "charges": 3}
+    assert [a["result"]["resultCode"] for a in answers] == ["SUCCESS"] * 4
+    # Three refused attempts a payment, all failures: open at the tenth call.
+    assert opened
+    assert backup == {"pay_requests": 4, "charges": 4}

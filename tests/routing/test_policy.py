@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from connectors import WalletTimeout, WalletUnreachable
-from routing import RetryPolicy
+from routing import RetriesSpent, RetryBudget, RetryPolicy, Unsendable
 
 pytestmark = pytest.mark.anyio
 
@@ -43,3 +43,56 @@ async def test_an_unknown_outcome_is_never_retried() -> None:
     with pytest.raises(WalletTimeout):
         await FAST.call(attempt)
     assert len(calls) == 1  # sending again could charge twice
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_retries_stop_when_the_routes_budget_is_spent() -> None:
+    clock = _Clock()
+    budget = RetryBudget(ratio=0.1, per_second=0.0, burst=2.0, clock=clock)
+    calls: list[int] = []
+
+    async def refused() -> str:
+        calls.append(1)
+        raise WalletUnreachable("refused")
+
+    with pytest.raises(WalletUnreachable):
+        await FAST.call(refused, budget=budget)  # two retries: the whole burst
+    assert len(calls) == 3
+    with pytest.raises(RetriesSpent, match="nothing was sent"):
+        await FAST.call(refused, budget=budget)
+    assert len(calls) == 4  # the first attempt only: no retry left
+
+
+async def test_calls_and_time_refill_the_budget() -> None:
+    clock = _Clock()
+    budget = RetryBudget(ratio=0.5, per_second=1.0, burst=1.0, clock=clock)
+    assert budget.withdraw()
+    assert not budget.withdraw()
+    budget.deposit()
+    budget.deposit()  # two calls at ratio 0.5 earn one retry
+    assert budget.withdraw()
+    assert not budget.withdraw()
+    clock.now += 1.0  # and so does a second
+    assert budget.withdraw()
+    clock.now += 100.0
+    assert budget.withdraw()
+    assert not budget.withdraw()  # never more than the burst
+
+
+async def test_a_request_that_cannot_be_sent_is_not_tried_again() -> None:
+    calls: list[int] = []
+
+    async def attempt() -> str:
+        calls.append(1)
+        raise Unsendable("the request could not be built")
+
+    with pytest.raises(Unsendable):
+        await FAST.call(attempt)
+    assert len(calls) == 1
