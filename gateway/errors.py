@@ -6,7 +6,8 @@ CausewayError                root of the gateway's errors
 ├── RequestRejected          a merchant request cannot be accepted: carries its ResultCode
 ├── IllegalTransition        a payment or refund was asked to move along an edge not in the table
 ├── ConcurrentUpdate         another writer moved the record first
-└── StorageUnavailable       the database could not be reached
+├── StorageUnavailable       the database could not be reached
+└── CoordinationUnavailable  Redis (the instances' shared locks) could not be reached
 ```
 
 The connectors' errors (``connectors.ConnectorError``) and fx's (``fx.FXError``) have roots
@@ -22,6 +23,7 @@ __all__ = [
     "CausewayError",
     "ConcurrentUpdate",
     "ConfigError",
+    "CoordinationUnavailable",
     "IllegalTransition",
     "RequestRejected",
     "StorageUnavailable",
@@ -65,3 +67,11 @@ class ConcurrentUpdate(CausewayError):
 
 class StorageUnavailable(CausewayError):
     """Raised when the database cannot be reached or refuses the transaction."""
+
+
+class CoordinationUnavailable(CausewayError):
+    """Raised when a lock cannot be taken because Redis cannot be reached.
+
+    Nothing has been done when it is raised: every operation on a payment takes its lock
+    before it writes or sends anything.
+    """

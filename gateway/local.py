@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -32,12 +32,22 @@ __all__ = [
     "AcquirerInbox",
     "LocalServer",
     "ensure_local_keys",
+    "free_port",
     "serve",
     "serve_all",
     "simulated_wallet",
     "simulator_app",
     "with_route_urls",
 ]
+
+
+def free_port() -> int:
+    """A loopback port free at this moment, for a server started in another process."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
 
 #: Travellers of the simulated wallets: (customer id, name, payment code, balance in minor
 #: units). Codes start with the wallet's prefix from config/causeway.toml.
@@ -176,7 +186,11 @@ class AcquirerInbox:
     async def _notify(self, request: Request) -> Response:
         if self.failing_with is not None:
             return Response(status_code=self.failing_with)
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The gateway died mid-delivery; it sends the notification again.
+            return Response(status_code=400)
         content = signed_content(
             "POST",
             request.url.path,

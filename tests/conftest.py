@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from gateway.local import ensure_local_keys
 
@@ -82,7 +83,7 @@ def postgres_database() -> Iterator[str]:
 def redis_url() -> str:
     try:
         asyncio.run(_redis_answers())
-    except (OSError, ConnectionError, TimeoutError) as exc:
+    except (OSError, RedisError, TimeoutError) as exc:
         _unavailable(f"Redis at {REDIS_URL} is unreachable: {exc}")
     return REDIS_URL
 
@@ -102,10 +103,18 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     prefix = f"causeway-test:{secrets.token_hex(4)}:"
     if request.param == "sqlite":
         return Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", None, prefix)
-    database: str = request.getfixturevalue("postgres_database")
-    redis: str = request.getfixturevalue("redis_url")
-    asyncio.run(_truncate(database))
-    return Backend("postgres", database, redis, prefix)
+    services: Backend = request.getfixturevalue("services_backend")
+    return services
+
+
+@pytest.fixture
+def services_backend(postgres_database: str, redis_url: str) -> Backend:
+    """PostgreSQL + Redis, emptied: the ``backend`` fixture's production half, and alone
+    for what the embedded default cannot do (several instances sharing the services)."""
+    asyncio.run(_truncate(postgres_database))
+    return Backend(
+        "postgres", postgres_database, redis_url, f"causeway-test:{secrets.token_hex(4)}:"
+    )
 
 
 async def _truncate(url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -114,22 +115,34 @@ async def local_hub(
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         for url in urls.values():  # where the wallets' apps reach the hub
             (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
-        verifier = RsaVerifier((keys / "hub.pub.pem").read_bytes())
-
-        def client(name: str) -> AcquirerClient:
-            signer = RsaSigner((keys / f"acquirer-{name}.pem").read_bytes())
-            return AcquirerClient(http, gateway.url, name, signer, verifier)
-
         yield LocalHub(
             settings,
             gateway.url,
             http,
             urls,
-            client("SIAM_ACQ"),
-            client("TOKYO_ACQ"),
+            _acquirer_client(http, gateway.url, keys, "SIAM_ACQ"),
+            _acquirer_client(http, gateway.url, keys, "TOKYO_ACQ"),
             state_dir,
             app,
         )
+
+
+@asynccontextmanager
+async def another_gateway(hub: LocalHub) -> AsyncIterator[LocalHub]:
+    """A second gateway instance with the same settings (so the same ledger, Redis and
+    wallets) as ``hub``: what a second process behind the load balancer would be."""
+    app = create_app(hub.settings)
+    async with serve(app) as gateway:
+        siam, tokyo = (
+            _acquirer_client(hub.http, gateway.url, hub.state_dir / "keys", name)
+            for name in ("SIAM_ACQ", "TOKYO_ACQ")
+        )
+        yield dataclasses.replace(hub, url=gateway.url, siam=siam, tokyo=tokyo, app=app)
+
+
+def _acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -> AcquirerClient:
+    signer = RsaSigner((keys / f"acquirer-{name}.pem").read_bytes())
+    return AcquirerClient(http, url, name, signer, RsaVerifier((keys / "hub.pub.pem").read_bytes()))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -16,8 +17,10 @@ from gateway.coordination import (
     LockBusy,
     Locks,
     RedisCache,
+    RedisHealth,
     RedisLocks,
 )
+from gateway.errors import CoordinationUnavailable
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -82,3 +85,54 @@ async def test_the_cache_expires(shared: Shared) -> None:
     await asyncio.sleep(0.1)
     assert await shared.cache.get("q") is None
     assert await shared.cache.get("never-set") is None
+
+
+@pytest.fixture
+async def dead_redis() -> AsyncIterator[Redis]:
+    # Port 9 (discard) on loopback: nothing listens, so every connection is refused.
+    redis = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+async def test_locks_fail_closed_without_redis_and_fast_while_it_stays_down(
+    dead_redis: Redis,
+) -> None:
+    locks = RedisLocks(dead_redis, health=RedisHealth(retry_seconds=60))
+
+    with pytest.raises(CoordinationUnavailable):
+        async with locks.hold("k", ttl=5, wait=1):
+            pytest.fail("a lock was granted without Redis")
+    started = time.monotonic()
+    with pytest.raises(CoordinationUnavailable, match="no lock can be taken"):
+        async with locks.hold("k", ttl=5, wait=1):
+            pass
+    assert time.monotonic() - started < 0.05  # Redis is not asked again for a while
+
+
+async def test_the_cache_keeps_working_in_the_process_without_redis(dead_redis: Redis) -> None:
+    cache = RedisCache(dead_redis)
+
+    await cache.set("quote", "Q1", ttl=60)
+    assert await cache.get("quote") == "Q1"
+    assert [await cache.incr("failures", ttl=60) for _ in range(3)] == [1, 2, 3]
+    assert await cache.get("absent") is None
+
+
+@pytest.mark.services
+async def test_redis_is_asked_again_after_the_pause(redis_url: str) -> None:
+    health = RedisHealth(retry_seconds=0.05)
+    redis = Redis.from_url(redis_url)
+    try:
+        health.failed(ConnectionError("refused"))
+        locks = RedisLocks(redis, prefix="causeway-test:pause:", health=health)
+        with pytest.raises(CoordinationUnavailable):
+            async with locks.hold("k", ttl=5, wait=0):
+                pass
+        await asyncio.sleep(0.06)
+        async with locks.hold("k", ttl=5, wait=0):
+            assert not health.suspended
+    finally:
+        await redis.aclose()

@@ -1,0 +1,182 @@
+"""Two gateway instances sharing PostgreSQL and Redis behave as one.
+
+Each test runs a second gateway (its own app, engine, locks client, recovery worker and
+notification dispatcher) beside the first, against the same ledger, Redis and wallets.
+The embedded default is one process by design, so these run on the services only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.config import NotificationsConfig
+from gateway.engine import PaymentEngine
+from gateway.local import AcquirerInbox, serve
+from gateway.recovery import Recovery, RecoveryPolicy
+from tests.conftest import Backend
+from tests.gateway.conftest import MARIA, LocalHub, another_gateway, local_hub, pay_body
+
+pytestmark = [pytest.mark.anyio, pytest.mark.services]
+
+
+async def _latency(hub: LocalHub, route: str, seconds: float) -> None:
+    response = await hub.http.post(
+        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
+    )
+    assert response.status_code == 200
+
+
+async def test_duplicates_spread_over_both_instances_reach_the_wallet_once(
+    services_backend: Backend, state_dir: Path
+) -> None:
+    async with local_hub(services_backend, state_dir) as one, another_gateway(one) as two:
+        await _latency(one, "kakaopay-aps", 0.2)
+        body = pay_body("two-dup")
+
+        answers = await asyncio.gather(
+            *((one if n % 2 else two).siam.call("pay", body) for n in range(20))
+        )
+
+        codes = Counter(answer["result"]["resultCode"] for answer in answers)
+        assert set(codes) <= {"SUCCESS", "PAYMENT_IN_PROCESS"}, codes
+        assert codes["SUCCESS"] >= 1
+        assert await one.stats("kakaopay-aps") == {"pay_requests": 1, "charges": 1}
+        for instance in (one, two):
+            inquiry = await instance.siam.call("inquiryPayment", {"paymentRequestId": "two-dup"})
+            assert inquiry["paymentStatus"] == "SUCCEEDED"
+
+
+async def test_a_cancel_on_one_instance_waits_for_the_pay_on_the_other_and_wins(
+    services_backend: Backend, state_dir: Path
+) -> None:
+    async with local_hub(services_backend, state_dir) as one, another_gateway(one) as two:
+        before = await one.accounts("kakaopay-aps")
+        await _latency(one, "kakaopay-aps", 0.5)
+        paying = asyncio.create_task(one.siam.call("pay", pay_body("two-cancel")))
+        await asyncio.sleep(0.2)  # the pay holds the payment's lock on the first instance
+
+        cancelled = await two.siam.call("cancelPayment", {"paymentRequestId": "two-cancel"})
+        await paying
+
+        assert cancelled["result"]["resultStatus"] == "S"
+        await _latency(one, "kakaopay-aps", 0.0)
+        inquiry = await one.siam.call("inquiryPayment", {"paymentRequestId": "two-cancel"})
+        assert inquiry["paymentStatus"] == "CANCELLED"
+        assert await one.accounts("kakaopay-aps") == before  # charged, then reversed
+
+
+def _count_inquiries(engine: PaymentEngine, counts: Counter[str]) -> None:
+    """Count, per wallet request id, the inquiries this engine sends to a wallet."""
+    send: Callable[..., Awaitable[Any]] = engine.call
+
+    async def counting(route: Any, build: Any, parse: Any, request: Any) -> Any:
+        if getattr(build, "__name__", "") == "build_inquire":
+            counts[request.wallet_request_id] += 1
+        return await send(route, build, parse, request)
+
+    engine.call = counting  # type: ignore[method-assign]
+
+
+async def test_both_recovery_workers_together_ask_about_each_payment_once(
+    services_backend: Backend, state_dir: Path
+) -> None:
+    async with (
+        local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
+        another_gateway(one) as two,
+    ):
+        await _latency(one, "kakaopay-aps", 1.0)
+        answers = await asyncio.gather(
+            *(one.siam.call("pay", pay_body(f"two-rec-{n}")) for n in range(6))
+        )
+        assert {a["result"]["resultStatus"] for a in answers} == {"U"}
+        await _latency(one, "kakaopay-aps", 0.0)
+        counts: Counter[str] = Counter()
+        for instance in (one, two):
+            _count_inquiries(instance.app_hub.engine, counts)
+        policy = RecoveryPolicy(deadline=timedelta(minutes=5))
+        workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
+        later = datetime.now(UTC) + timedelta(seconds=10)
+
+        finished = await asyncio.gather(*(worker.sweep(later) for worker in workers))
+
+        assert sum(finished) == 6
+        assert len(counts) == 6
+        assert set(counts.values()) == {1}, counts  # no payment asked about twice
+        assert await one.stats("kakaopay-aps") == {"pay_requests": 6, "charges": 6}
+
+
+async def test_instances_take_turns_on_a_payment_that_stays_unknown(
+    services_backend: Backend, state_dir: Path
+) -> None:
+    async with (
+        local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
+        another_gateway(one) as two,
+    ):
+        await _latency(one, "kakaopay-aps", 1.0)
+        answer = await one.siam.call("pay", pay_body("two-turns"))
+        assert answer["result"]["resultStatus"] == "U"
+        await _latency(one, "kakaopay-aps", 0.0)
+        faults = {"unknown_status": True}  # every inquiry answered with nonsense: still unknown
+        await one.http.post(one.wallets["kakaopay-aps"] + "/_sim/faults", json=faults)
+        counts: Counter[str] = Counter()
+        for instance in (one, two):
+            _count_inquiries(instance.app_hub.engine, counts)
+        policy = RecoveryPolicy(deadline=timedelta(minutes=5))
+        workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
+        start = datetime.now(UTC) + timedelta(seconds=10)
+
+        for second in range(3):  # both sweep each second, for less than one 3 s turn
+            moment = start + timedelta(seconds=second)
+            for worker in workers:
+                await worker.sweep(moment)
+        turns = sum(counts.values())
+        later = start + timedelta(seconds=3)
+        for worker in workers:
+            await worker.sweep(later)
+
+        assert turns == 1  # one instance asked; the other saw its turn was taken
+        assert sum(counts.values()) == 2  # the next turn, 3 s later, by one of them
+
+
+async def test_each_notification_is_delivered_once_with_both_dispatchers_running(
+    services_backend: Backend, state_dir: Path
+) -> None:
+    keys = state_dir / "keys"
+    inbox = AcquirerInbox(
+        "TOKYO_ACQ",
+        (keys / "acquirer-TOKYO_ACQ.pem").read_bytes(),
+        (keys / "hub.pub.pem").read_bytes(),
+    )
+    fast = NotificationsConfig(poll_seconds=0.01, schedule_seconds=[0, 0.05, 0.05])
+    async with (
+        serve(inbox.app) as acquirer,
+        local_hub(services_backend, state_dir, notifications=fast) as one,
+        another_gateway(one) as two,
+    ):
+        url = acquirer.url + AcquirerInbox.PATH
+        await asyncio.gather(
+            *(
+                (one if n % 2 else two).tokyo.call(
+                    "pay",
+                    pay_body(
+                        f"two-n-{n}", code=MARIA, currency="JPY", value="500", paymentNotifyUrl=url
+                    ),
+                )
+                for n in range(10)
+            )
+        )
+        for _ in range(200):
+            if len(inbox.received) >= 10:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # time for a duplicate delivery to show, if there were one
+
+    delivered = Counter(body["paymentRequestId"] for _, body in inbox.received)
+    assert delivered == Counter({f"two-n-{n}": 1 for n in range(10)})
