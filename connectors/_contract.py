@@ -51,7 +51,7 @@ class Capabilities:
     alpha-2 regions of its users; ``modes`` the Alipay+ in-store scenarios it accepts
     (``"PaymentCode"``...).
 
-    Two limits some wallets have, whose defaults are "no limit":
+    Three limits some wallets have, whose defaults are "no limit":
 
     ``inquiry_by_request_id``
         ``False`` when the wallet can be asked about a payment only by its own id (the
@@ -64,6 +64,11 @@ class Capabilities:
         The smallest amount the wallet moves, in minor units of its currencies: every
         amount it is sent is a multiple of it, and a connector refuses (never rounds) one
         that is not. M-Pesa moves whole shillings: ``amount_step=100`` for KES.
+    ``refunds_deduplicated``
+        ``False`` when the wallet cannot tell a refund sent twice from two refunds (it takes
+        no refund request id: KakaoPay's partial ``cancel``). The core then never sends a
+        refund again once it may have arrived: one whose outcome is unknown stays unknown,
+        for reconciliation against the wallet's records, rather than risk paying it twice.
     """
 
     operations: frozenset[Operation]
@@ -72,6 +77,7 @@ class Capabilities:
     modes: frozenset[str] = frozenset({"PaymentCode"})
     inquiry_by_request_id: bool = True
     amount_step: int = 1
+    refunds_deduplicated: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.amount_step, bool) or self.amount_step < 1:

@@ -3,6 +3,11 @@
 A cancel wins. One that reaches the gateway before its pay closes the request id, so the
 pay is refused when it arrives; one that arrives while the pay is with the wallet waits
 for it, then reverses it; an unknown outcome can always be cancelled.
+
+A cancel is recorded before it is sent (the request id is closed), and holds the payment
+until the wallet answers it: no refund may start meanwhile, and the recovery worker sends
+it again, as often as needed, if its answer is lost. Otherwise a reversal the wallet made
+but could not report would leave a payment the ledger says succeeded.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from gateway.coordination import LockBusy
 from gateway.engine import PaymentEngine
 from gateway.errors import RequestRejected
 from gateway.models import Payment
-from gateway.results import ResultCode
+from gateway.results import ResultCode, ResultStatus
 from gateway.states import PaymentStatus
 
 __all__ = ["Cancels"]
@@ -79,9 +84,21 @@ class Cancels:
             return Answer.of(
                 ResultCode.ORDER_STATUS_INVALID, "the payment has refunds; it cannot be cancelled"
             )
-        return await self._engine.cancel_at_wallet(
+        return await self.send(payment)
+
+    async def send(self, payment: Payment) -> Answer:
+        """Record the cancel, send it, and record the wallet's answer. The caller holds the
+        payment's lock; the recovery worker calls this again for a cancel left unanswered."""
+        store = self._engine.store
+        await store.close_request(payment.acquirer_id, payment.payment_request_id)
+        answer = await self._engine.cancel_at_wallet(
             payment, self._engine.router.route_named(payment.route)
         )
+        if answer.code.status is not ResultStatus.UNKNOWN:
+            # Cancelled (the payment's state now says so) or refused for good (it stands,
+            # and may be refunded): either way the cancel is no longer under way.
+            await store.reopen_request(payment.acquirer_id, payment.payment_request_id)
+        return answer
 
 
 def _cancel_deadline(created_at: datetime) -> datetime:

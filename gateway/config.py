@@ -77,6 +77,9 @@ class HubConfig(_Section):
     recovery_deadline_seconds: int = Field(300, gt=0)
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
+    #: Pays one process takes at once; one more is answered ``REQUEST_TRAFFIC_EXCEED_LIMIT``
+    #: at once, before anything is stored or sent (the engine's default is the same).
+    payments_in_flight: int = Field(64, gt=0)
 
 
 class ServerConfig(_Section):
@@ -90,6 +93,9 @@ class NotificationsConfig(_Section):
 
     poll_seconds: float = Field(1.0, gt=0)
     schedule_seconds: list[float] | None = None
+    #: How long a claimed notification is this instance's to send. One claimed by an
+    #: instance that then died is sent by another after this long.
+    lease_seconds: float = Field(60.0, gt=0)
 
 
 class StorageConfig(_Section):
@@ -323,6 +329,13 @@ def _check_references(settings: Settings) -> None:
     if hub.lock_ttl_seconds <= 2 * hub.wallet_timeout_seconds + 5:
         raise ConfigError(
             "hub.lock_ttl_seconds must exceed twice hub.wallet_timeout_seconds plus 5 s"
+        )
+    # A delivery must end (it times out with the wallets' timeout) before its lease does,
+    # or another instance could send the same notification at the same time.
+    if settings.notifications.lease_seconds <= hub.wallet_timeout_seconds:
+        raise ConfigError(
+            "notifications.lease_seconds must exceed hub.wallet_timeout_seconds, "
+            "the longest a delivery takes"
         )
     psp_ids = {wallet.psp_id for wallet in settings.wallets}
     for route in settings.routes:

@@ -22,6 +22,7 @@ import httpx
 
 from connectors import RsaSigner, RsaVerifier, signed_content
 from gateway.answers import payment_result
+from gateway.errors import CoordinationUnavailable, StorageUnavailable
 from gateway.models import Notification, Payment
 from gateway.store import Store
 from gateway.wire import amount_json, compact, quote_json, result_json
@@ -103,6 +104,8 @@ class Dispatcher:
         while True:
             try:
                 await self.deliver_due()
+            except (StorageUnavailable, CoordinationUnavailable) as exc:
+                log.warning("notification pass skipped: %s", exc)  # the next one tries again
             except Exception:
                 log.exception("notification pass failed; trying again")
             await asyncio.sleep(self._poll_seconds)

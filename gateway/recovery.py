@@ -4,21 +4,32 @@ A payment stays PENDING or UNKNOWN when the wallet timed out, when the gateway d
 between persisting it and hearing back, or when a wallet's report was lost. Nobody has to
 inquire for it to end: the recovery worker asks the wallet on the Alipay+ schedule — every
 3 s for the first minute, then every 30 s — and, at the deadline, cancels at the wallet.
-A payment counts as closed only once the wallet confirms the cancel; until then it is
-tried again. Each payment is worked under its lock, taken without waiting, so several
-gateway instances never work on the same payment at once.
+The payment counts as failed (and the merchant is notified) only once the wallet confirms
+the cancel; until then it is tried again. Each payment is worked under its lock, taken
+without waiting, so several gateway instances never work on the same payment at once.
+
+A refund left PENDING or UNKNOWN (a timeout, or the gateway died while sending it) is
+sent again on the same schedule with the same refund id, which the wallet deduplicates —
+what the acquirer's own retry would do. So is a cancel whose answer was lost: the wallet
+may have reversed the payment, and only its answer says. Neither has a deadline: there
+is nothing left to cancel, only a wallet to reach.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from gateway.coordination import LockBusy
+from gateway.cancels import Cancels
+from gateway.coordination import Cache, LocalCache, LockBusy
 from gateway.engine import PaymentEngine
-from gateway.models import Payment
+from gateway.errors import CoordinationUnavailable, StorageUnavailable
+from gateway.models import Payment, Refund
+from gateway.refunds import Refunds
 from gateway.states import PaymentStatus
 
 __all__ = ["Recovery", "RecoveryPolicy"]
@@ -41,79 +52,132 @@ class RecoveryPolicy:
 
 
 class Recovery:
-    """Run :meth:`run` beside the API, or call :meth:`sweep` (tests pass their own clock)."""
+    """Run :meth:`run` beside the API, or call :meth:`sweep` (tests pass their own clock).
+
+    When each payment was last asked about (each refund or cancel last sent) is kept in
+    ``cache`` — Redis in production — so instances take turns on one schedule instead of
+    each asking on its own; the entries lapse by themselves.
+    """
 
     def __init__(
         self,
         engine: PaymentEngine,
         policy: RecoveryPolicy = RecoveryPolicy(),
         *,
+        cache: Cache | None = None,
+        refunds: Refunds | None = None,
+        cancels: Cancels | None = None,
         poll_seconds: float = 1.0,
         batch: int = 100,
     ) -> None:
         self._engine = engine
+        self._cache = cache or LocalCache()
+        self._refunds = refunds or Refunds(engine)
+        self._cancels = cancels or Cancels(engine)
         self._policy = policy
         self._poll_seconds = poll_seconds
         self._batch = batch
-        # When each payment was last asked about here; lost on restart, which only means
-        # the wallet is asked again sooner.
-        self._asked: dict[str, datetime] = {}
 
     async def run(self) -> None:
         while True:
             try:
                 await self.sweep()
+            except (StorageUnavailable, CoordinationUnavailable) as exc:
+                log.warning("recovery sweep skipped: %s", exc)  # the next one tries again
             except Exception:
                 log.exception("recovery sweep failed; trying again")
             await asyncio.sleep(self._poll_seconds)
 
     async def sweep(self, now: datetime | None = None) -> int:
-        """One pass over the unresolved payments; returns how many became final."""
+        """One pass over the unresolved payments, refunds and cancels; returns how many
+        became final."""
         moment = now or datetime.now(UTC)
-        due = await self._engine.store.unresolved(
-            before=moment - self._policy.grace, limit=self._batch
-        )
-        # Forget payments that are no longer unresolved (finished here, by an inquiry, or
-        # by another instance), so the memory of when each was asked stays bounded.
-        live = {payment.payment_id for payment in due}
-        self._asked = {pid: at for pid, at in self._asked.items() if pid in live}
+        store = self._engine.store
+        before = moment - self._policy.grace
         finished = 0
-        for payment in due:
-            if self._is_due(payment, moment) and await self._drive(payment, moment):
-                finished += 1
+        for payment in await store.unresolved(before=before, limit=self._batch):
+            finished += await self._in_turn(
+                payment, payment.payment_id, payment.created_at, moment, self._drive
+            )
+        for refund in await store.unresolved_refunds(before=before, limit=self._batch):
+            if not await self._is_due(refund.refund_id, refund.created_at, moment):
+                continue  # spares reading its payment; _in_turn asks again under the lock
+            paid = await store.get_payment(refund.acquirer_id, refund.payment_id)
+            assert paid is not None  # a refund's payment is never deleted
+            finished += await self._in_turn(
+                paid, refund.refund_id, refund.created_at, moment, partial(self._resend, refund)
+            )
+        for payment in await store.cancels_under_way(before=before, limit=self._batch):
+            finished += await self._in_turn(
+                payment, payment.payment_id, payment.created_at, moment, self._cancel_again
+            )
         return finished
 
-    def _is_due(self, payment: Payment, now: datetime) -> bool:
-        asked = self._asked.get(payment.payment_id)
+    async def _in_turn(
+        self,
+        payment: Payment,
+        key: str,
+        created_at: datetime,
+        now: datetime,
+        work: Callable[[Payment, datetime], Awaitable[bool]],
+    ) -> bool:
+        """Do ``work`` on ``payment`` if the wallet is due to be asked about ``key`` (the
+        payment or its refund), under the payment's lock taken without waiting."""
+        if not await self._is_due(key, created_at, now):
+            return False
+        try:
+            async with self._engine.payment_lock(
+                payment.acquirer_id, payment.payment_request_id, wait=0
+            ):
+                # Again under the lock: another instance may just have had its turn.
+                if not await self._is_due(key, created_at, now):
+                    return False
+                ttl = 2 * self._policy.late_every.total_seconds()
+                await self._cache.set(f"recovery:{key}", now.isoformat(), ttl=ttl)
+                return await work(payment, now)
+        except LockBusy:
+            return False  # its own request, or another instance, is working on it
+
+    async def _is_due(self, key: str, created_at: datetime, now: datetime) -> bool:
+        asked = await self._cache.get(f"recovery:{key}")
         if asked is None:
             return True
-        age = now - payment.created_at
+        age = now - created_at
         every = (
             self._policy.early_every if age < self._policy.early_for else self._policy.late_every
         )
-        return now - asked >= every
+        return now - datetime.fromisoformat(asked) >= every
 
     async def _drive(self, payment: Payment, now: datetime) -> bool:
         engine = self._engine
-        try:
-            async with engine.payment_lock(payment.acquirer_id, payment.payment_request_id, wait=0):
-                self._asked[payment.payment_id] = now
-                current = await engine.resolve(payment)
-                if current.status.is_final:
-                    return True
-                if now < await self._deadline(current):
-                    return False
-                log.warning(
-                    "payment %s: unresolved at its deadline; cancelling", payment.payment_id
-                )
-                route = engine.router.route_named(current.route)
-                answer = await engine.cancel_at_wallet(current, route)
-                return answer.payment is not None and answer.payment.status in (
-                    PaymentStatus.CANCELLED,
-                    PaymentStatus.FAILED,
-                )
-        except LockBusy:
-            return False  # its own request, or another instance, is working on it
+        current = await engine.resolve(payment)
+        if current.status.is_final:
+            return True
+        if now < await self._deadline(current):
+            return False
+        log.warning("payment %s: unresolved at its deadline; cancelling", payment.payment_id)
+        route = engine.router.route_named(current.route)
+        answer = await engine.cancel_at_wallet(current, route, target=PaymentStatus.FAILED)
+        return answer.payment is not None and answer.payment.status.is_final
+
+    async def _resend(self, refund: Refund, payment: Payment, now: datetime) -> bool:
+        store = self._engine.store
+        current = await store.find_refund(refund.acquirer_id, refund.refund_request_id)
+        if current is None or current.status.is_final:
+            return False  # finished by the acquirer's retry meanwhile
+        answer = await self._refunds.resend(current, payment)
+        return answer.refund is not None and answer.refund.status.is_final
+
+    async def _cancel_again(self, payment: Payment, now: datetime) -> bool:
+        current, cancelling, _ = await self._engine.store.find_request(
+            payment.acquirer_id, payment.payment_request_id
+        )
+        if current is None or not cancelling:
+            return False  # answered meanwhile
+        if current.status is not PaymentStatus.SUCCEEDED:
+            return False  # cancelled meanwhile
+        answer = await self._cancels.send(current)
+        return answer.payment is not None and answer.payment.status is PaymentStatus.CANCELLED
 
     async def _deadline(self, payment: Payment) -> datetime:
         deadline = payment.created_at + self._policy.deadline

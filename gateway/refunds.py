@@ -84,12 +84,18 @@ class Refunds:
             if existing.status.is_final:
                 return _answer(existing, stale)
             return await self._send(existing, stale, first=False)
-        payment = await store.find_payment(stale.acquirer_id, stale.payment_request_id)
+        found = await store.find_request(stale.acquirer_id, stale.payment_request_id)
+        payment, cancelling, _ = found
         assert payment is not None  # payments are never deleted
         if payment.status is not PaymentStatus.SUCCEEDED:
             return RefundAnswer(
                 ResultCode.ORDER_STATUS_INVALID,
                 f"only a succeeded payment can be refunded; this one is {payment.status}",
+            )
+        if cancelling:
+            # The wallet may have reversed it already; only its answer to the cancel says.
+            return RefundAnswer(
+                ResultCode.ORDER_STATUS_INVALID, "the payment is being cancelled; not refunded"
             )
         amount = request.refundAmount.money()
         route = self._engine.router.route_named(payment.route)
@@ -135,13 +141,22 @@ class Refunds:
             return _answer(stored, payment)
         return await self._send(refund, payment, first=True)
 
+    async def resend(self, refund: Refund, payment: Payment) -> RefundAnswer:
+        """Send an unresolved refund again, as the acquirer's retry would (the recovery
+        worker does this when nobody retries)."""
+        return await self._send(refund, payment, first=False)
+
     async def _send(self, refund: Refund, payment: Payment, *, first: bool) -> RefundAnswer:
         """Send (or send again: the wallet deduplicates) the refund and record the answer.
 
         Only a ``first`` send that never left may fail the refund: a later one failing to
-        connect says nothing of an earlier send the wallet may have carried out.
+        connect says nothing of an earlier send the wallet may have carried out. A wallet
+        that does not deduplicate refunds is never sent one again.
         """
         route = self._engine.router.route_named(payment.route)
+        if not first and not route.connector.capabilities.refunds_deduplicated:
+            # The wallet would take it as a second refund: leave it for reconciliation.
+            return _answer(refund, payment)
         q = payment.payment_quote
         request = connectors.RefundRequest(
             refund_request_id=refund.refund_id,

@@ -24,6 +24,11 @@ metadata = sa.MetaData()
 
 _TS = sa.DateTime(timezone=True)
 
+#: A payment or refund whose outcome is not known yet: what the recovery worker sweeps.
+#: Written out (not bound parameters) so that PostgreSQL matches its queries to the
+#: partial indexes below whatever plan it caches.
+UNRESOLVED = "status IN ('PENDING', 'UNKNOWN')"
+
 payments = sa.Table(
     "payments",
     metadata,
@@ -63,6 +68,13 @@ payments = sa.Table(
     sa.UniqueConstraint("acquirer_id", "payment_request_id", name="uq_payments_request"),
     sa.CheckConstraint("amount > 0", name="ck_payments_amount_positive"),
     sa.CheckConstraint("refunded <= amount", name="ck_payments_refunded_within_amount"),
+    # Recovery (migration 0007): the few unresolved payments among millions, oldest first.
+    sa.Index(
+        "ix_payments_unresolved",
+        "updated_at",
+        postgresql_where=sa.text(UNRESOLVED),
+        sqlite_where=sa.text(UNRESOLVED),
+    ),
 )
 
 refunds = sa.Table(
@@ -85,6 +97,12 @@ refunds = sa.Table(
     sa.Column("completed_at", _TS),
     sa.UniqueConstraint("acquirer_id", "refund_request_id", name="uq_refunds_request"),
     sa.CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
+    sa.Index(
+        "ix_refunds_unresolved",
+        "created_at",
+        postgresql_where=sa.text(UNRESOLVED),
+        sqlite_where=sa.text(UNRESOLVED),
+    ),
 )
 
 payment_events = sa.Table(
@@ -191,6 +209,24 @@ postings = sa.Table(
     sa.Index("ix_postings_booked", "booked_at"),
     sa.Index("ix_postings_batch", "batch_id"),
     sa.Index("ix_postings_payment", "payment_id"),
+    # Settlement (migration 0006): a clearing file's items, read in booking order straight
+    # from the index; the late postings the next close takes in.
+    sa.Index(
+        "ix_postings_items",
+        "participant",
+        "role",
+        "currency",
+        "booked_at",
+        "posting_id",
+        postgresql_where=sa.text("entry = 'PRINCIPAL' AND role IN ('acquirer', 'wallet')"),
+        sqlite_where=sa.text("entry = 'PRINCIPAL' AND role IN ('acquirer', 'wallet')"),
+    ),
+    sa.Index(
+        "ix_postings_late",
+        "booked_at",
+        postgresql_where=sa.text("late IS true AND batch_id IS NULL"),
+        sqlite_where=sa.text("late IS true AND batch_id IS NULL"),
+    ),
 )
 
 # Closed clearing batches: a calendar day in the clearing zone, as a UTC window. A row exists

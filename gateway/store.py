@@ -9,7 +9,8 @@ that same transaction (:mod:`gateway.postings`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -35,14 +36,22 @@ from gateway._rows import (
 )
 from gateway.errors import ConcurrentUpdate, StorageUnavailable
 from gateway.models import Notification, Order, Payment, Refund
-from gateway.postings import book, payment_postings, refund_postings, reverse_payment
+from gateway.postings import (
+    booking,
+    booking_parameters,
+    payment_postings,
+    refund_postings,
+    reversal,
+)
 from gateway.results import ResultCode
 from gateway.schema import (
+    UNRESOLVED,
     closed_requests,
     notifications,
     orders,
     payment_events,
     payments,
+    postings,
     refunds,
 )
 from gateway.states import (
@@ -60,6 +69,10 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 #: busy connections, and every process's pool must fit the server's ``max_connections``
 #: (100 by default) beside the other processes and tools that use it.
 POOL_SIZE = 16
+
+#: How long opening a PostgreSQL connection may take before the request is answered
+#: "unavailable".
+CONNECT_TIMEOUT_SECONDS = 3.0
 
 # SQLSTATE classes that mean the server could not serve us, not that the statement was
 # wrong: 08 connection exception, 53 insufficient resources ("too many clients"), 57 operator
@@ -120,6 +133,10 @@ class Store:
             # load; no pre-ping (a round trip a checkout): a dead connection fails one
             # request as StorageUnavailable and is replaced.
             options.update(pool_size=pool_size, max_overflow=0, pool_timeout=5)
+            # A server that does not answer fails the request in seconds, not asyncpg's
+            # default minute. After a restart, the first statement on a dead connection
+            # fails and SQLAlchemy discards the whole pool: the next requests reconnect.
+            options.update(connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
         engine = create_async_engine(url, **options)
         if url.startswith("sqlite"):
             _tune_sqlite(engine)
@@ -131,6 +148,11 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """One trivial query; raises :class:`StorageUnavailable` if the ledger is down."""
+        async with self._guard(), self._reader.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
 
     @property
     def engine(self) -> AsyncEngine:
@@ -159,27 +181,17 @@ class Store:
     async def create_payment(self, payment: Payment) -> None:
         """Insert a new ``PENDING`` payment and its creation event, or raise
         :class:`DuplicateRequest` if the acquirer's request id is taken."""
-        insert = payments.insert().values(**payment_row(payment))
+        row = payment_row(payment)
         try:
             if self._engine.dialect.name == "postgresql":
                 # One statement, so one round trip and atomic without BEGIN and COMMIT: the
                 # event is inserted from the row the payment's insert returns.
-                created = insert.returning(payments.c.payment_id).cte("created")
-                event = payment_events.insert().from_select(
-                    ["payment_id", "source", "target", "result_code", "at"],
-                    sa.select(
-                        created.c.payment_id,
-                        sa.null(),
-                        sa.literal(payment.status.value),
-                        sa.literal(payment.result_code.name),
-                        sa.literal(payment.created_at, payment_events.c.at.type),
-                    ),
-                )
+                statement = _creation(tuple(row))
                 async with self._guard(), self._reader.connect() as connection:
-                    await connection.execute(event)
+                    await connection.execute(statement, {f"new_{k}": v for k, v in row.items()})
                 return
             async with self._transaction() as connection:
-                await connection.execute(insert)
+                await connection.execute(payments.insert().values(**row))
                 await _record_event(connection, payment.payment_id, None, payment.status, payment)
         except IntegrityError as exc:
             raise DuplicateRequest(payment.payment_request_id) from exc
@@ -233,7 +245,7 @@ class Store:
         query = (
             payments.select()
             .where(
-                payments.c.status.in_([PaymentStatus.PENDING.value, PaymentStatus.UNKNOWN.value]),
+                sa.text(UNRESOLVED),
                 payments.c.updated_at < before,
             )
             .order_by(payments.c.updated_at)
@@ -274,7 +286,9 @@ class Store:
         return refund_from_row(row, *await self._currencies(str(row["payment_id"])))
 
     async def close_request(self, acquirer_id: str, payment_request_id: str) -> None:
-        """Record that a pay with this request id must never be taken (idempotent)."""
+        """Record that the acquirer cancelled this request id (idempotent): a pay with it
+        is never taken, and a payment made with it takes no refund while its cancel is
+        under way."""
         try:
             async with self._transaction() as connection:
                 await connection.execute(
@@ -287,6 +301,40 @@ class Store:
         except IntegrityError:
             pass  # closed already
 
+    async def reopen_request(self, acquirer_id: str, payment_request_id: str) -> None:
+        """Take back :meth:`close_request` for a payment the wallet would not cancel, or
+        once its cancel is recorded (the payment's own state says the rest)."""
+        async with self._transaction() as connection:
+            await connection.execute(
+                closed_requests.delete().where(
+                    closed_requests.c.acquirer_id == acquirer_id,
+                    closed_requests.c.payment_request_id == payment_request_id,
+                )
+            )
+
+    async def cancels_under_way(self, *, before: datetime, limit: int) -> list[Payment]:
+        """Succeeded payments whose cancel was asked before ``before`` and never answered
+        (the request id is closed, the payment is not cancelled), oldest first."""
+        query = (
+            payments.select()
+            .join(
+                closed_requests,
+                sa.and_(
+                    closed_requests.c.acquirer_id == payments.c.acquirer_id,
+                    closed_requests.c.payment_request_id == payments.c.payment_request_id,
+                ),
+            )
+            .where(
+                payments.c.status == PaymentStatus.SUCCEEDED.value,
+                closed_requests.c.closed_at < before,
+            )
+            .order_by(closed_requests.c.closed_at)
+            .limit(limit)
+        )
+        async with self._guard(), self._reader.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [payment_from_row(row) for row in rows]
+
     async def is_closed(self, acquirer_id: str, payment_request_id: str) -> bool:
         query = sa.select(closed_requests.c.closed_at).where(
             closed_requests.c.acquirer_id == acquirer_id,
@@ -297,32 +345,21 @@ class Store:
 
     async def find_request(
         self, acquirer_id: str, payment_request_id: str
-    ) -> tuple[Payment | None, bool]:
-        """The payment an acquirer's request id names, and whether the id is closed, in
-        one query (what a pay asks before it takes the id)."""
-        closed = (
-            sa.exists()
-            .where(
-                closed_requests.c.acquirer_id == acquirer_id,
-                closed_requests.c.payment_request_id == payment_request_id,
-            )
-            .label("request_closed")
-        )
-        # Outer-joined to a one-row select, so the answer has a row with or without a payment.
-        one = sa.select(sa.literal(1).label("one")).subquery()
-        query = sa.select(closed, payments).select_from(
-            one.outerjoin(
-                payments,
-                sa.and_(
-                    payments.c.acquirer_id == acquirer_id,
-                    payments.c.payment_request_id == payment_request_id,
-                ),
-            )
-        )
+    ) -> tuple[Payment | None, bool, bool]:
+        """The payment an acquirer's request id names, whether the id is closed, and
+        whether it names an order, in one query (what a pay asks before it takes the id)."""
         async with self._guard(), self._reader.connect() as connection:
-            row = (await connection.execute(query)).mappings().one()
+            row = (
+                (
+                    await connection.execute(
+                        _FIND_REQUEST, {"acquirer": acquirer_id, "request": payment_request_id}
+                    )
+                )
+                .mappings()
+                .one()
+            )
         payment = None if row["payment_id"] is None else payment_from_row(row)
-        return payment, bool(row["request_closed"])
+        return payment, bool(row["request_closed"]), bool(row["request_ordered"])
 
     async def find_payment(self, acquirer_id: str, payment_request_id: str) -> Payment | None:
         query = payments.select().where(
@@ -360,72 +397,66 @@ class Store:
         """
         check_payment_transition(payment.payment_id, payment.status, target)
         now = _now()
-        values: dict[str, Any] = {
-            "status": target.value,
-            "updated_at": now,
-            "result_code": update.result_code.name,
-            "result_message": update.result_message,
+        # The payment as this transition leaves it. The notification is rendered from it:
+        # every field the body reads is fixed at creation or written here, and the
+        # compare-and-set on the status guarantees nothing else moved it in between.
+        moved = replace(
+            payment,
+            status=target,
+            result_code=update.result_code,
+            result_message=update.result_message,
+            wallet_payment_id=_given(update.wallet_payment_id, payment.wallet_payment_id),
+            customer_id=_given(update.customer_id, payment.customer_id),
+            updated_at=now,
+            completed_at=payment.completed_at or (now if target.is_final else None),
+        )
+        parameters: dict[str, Any] = {
+            "payment": payment.payment_id,
+            "source": payment.status.value,
+            "target": target.value,
+            "code": update.result_code.name,
+            "message": update.result_message,
+            "wallet_payment": update.wallet_payment_id,
+            "customer": update.customer_id,
+            "now": now,
+            "completed": moved.completed_at,
         }
-        if update.wallet_payment_id is not None:
-            values["wallet_payment_id"] = update.wallet_payment_id
-        if update.customer_id is not None:
-            values["customer_id"] = update.customer_id
-        if target.is_final and payment.completed_at is None:
-            values["completed_at"] = now
-        async with self._transaction() as connection:
-            # One round trip: the compare-and-set hands back the moved row.
-            row = (
-                (
-                    await connection.execute(
-                        payments.update()
-                        .where(
-                            payments.c.payment_id == payment.payment_id,
-                            payments.c.status == payment.status.value,
-                        )
-                        .values(**values)
-                        .returning(*payments.c)
-                    )
-                )
-                .mappings()
-                .first()
+        # The money moves with the state: a success books the payment, a cancel after
+        # success books its exact reversal.
+        books = 0
+        if target is PaymentStatus.SUCCEEDED:
+            lines = payment_postings(moved)
+            books = len(lines)
+            parameters.update(booking_parameters(lines))
+        reverses = payment.status is PaymentStatus.SUCCEEDED and target is PaymentStatus.CANCELLED
+        notifies = False
+        if (
+            notification is not None
+            and moved.notify_url
+            and target in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+        ):
+            notifies = True
+            parameters.update(
+                notification=f"N{moved.payment_id}",
+                acquirer=moved.acquirer_id,
+                url=moved.notify_url,
+                body=notification(moved),
             )
-            if row is None:
-                raise ConcurrentUpdate(payment.payment_id, payment.status)
-            await connection.execute(
-                payment_events.insert().values(
-                    payment_id=payment.payment_id,
-                    source=payment.status.value,
-                    target=target.value,
-                    result_code=update.result_code.name,
-                    at=now,
-                )
-            )
-            moved = payment_from_row(row)
-            # The money moves with the state, in this transaction: a success books the
-            # payment, a cancel after success books its exact reversal.
-            if target is PaymentStatus.SUCCEEDED:
-                await book(connection, payment_postings(moved), now)
-            elif payment.status is PaymentStatus.SUCCEEDED and target is PaymentStatus.CANCELLED:
-                await reverse_payment(connection, payment.payment_id, now)
-            if (
-                notification is not None
-                and moved.notify_url
-                and target in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
-            ):
-                await connection.execute(
-                    notifications.insert().values(
-                        notification_id=f"N{moved.payment_id}",
-                        payment_id=moved.payment_id,
-                        acquirer_id=moved.acquirer_id,
-                        url=moved.notify_url,
-                        body=notification(moved),
-                        status="PENDING",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-        return moved
+        statements = _transition(self._engine.dialect.name, books, reverses, notifies)
+        if len(statements) == 1:
+            # PostgreSQL: one statement, so one round trip, atomic without BEGIN and COMMIT.
+            async with self._guard(), self._reader.connect() as connection:
+                row = (await connection.execute(statements[0], parameters)).mappings().first()
+        else:
+            cas, *rest = statements
+            async with self._transaction() as connection:
+                row = (await connection.execute(cas, parameters)).mappings().first()
+                if row is not None:
+                    for statement in rest:
+                        await connection.execute(statement, parameters)
+        if row is None:
+            raise ConcurrentUpdate(payment.payment_id, payment.status)
+        return payment_from_row(row)
 
     # -- the notification outbox ----------------------------------------------------------
 
@@ -592,6 +623,23 @@ class Store:
         currencies = await self._currencies(str(row["payment_id"]))
         return refund_from_row(row, *currencies)
 
+    async def unresolved_refunds(self, *, before: datetime, limit: int) -> list[Refund]:
+        """Refunds still PENDING or UNKNOWN that were made before ``before``, oldest first."""
+        query = (
+            refunds.select()
+            .where(
+                sa.text(UNRESOLVED),
+                refunds.c.created_at < before,
+            )
+            .order_by(refunds.c.created_at)
+            .limit(limit)
+        )
+        async with self._guard(), self._reader.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            refund_from_row(row, *await self._currencies(str(row["payment_id"]))) for row in rows
+        ]
+
     async def _currencies(self, payment_id: str) -> tuple[str, str, str]:
         query = sa.select(
             payments.c.currency, payments.c.pay_to_currency, payments.c.settlement_currency
@@ -654,7 +702,11 @@ class Store:
                     .mappings()
                     .one()
                 )
-                await book(connection, refund_postings(refund, payment_from_row(paid)), now)
+                lines = refund_postings(refund, payment_from_row(paid))
+                await connection.execute(
+                    booking(len(lines), sa.literal(now, postings.c.booked_at.type)),
+                    booking_parameters(lines),
+                )
             await connection.execute(
                 payment_events.insert().values(
                     payment_id=refund.payment_id,
@@ -673,6 +725,150 @@ class Store:
             wallet_refund_id=wallet_refund_id or refund.wallet_refund_id,
             completed_at=now if target.is_final else None,
         )
+
+
+# The pay path's statements are built once and bound by name at each execution: building
+# a statement costs more CPU than running it. The names must not be the tables' column
+# names, which an INSERT or UPDATE would take as more columns to write.
+def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
+
+
+# What a pay asks before it takes a request id: the payment it names, whether the id was
+# closed, and whether an order has it. Outer-joined to a one-row select, so the answer has a
+# row with or without a payment.
+_FIND_REQUEST = sa.select(
+    sa.exists()
+    .where(
+        closed_requests.c.acquirer_id == _bound("acquirer", closed_requests.c.acquirer_id),
+        closed_requests.c.payment_request_id
+        == _bound("request", closed_requests.c.payment_request_id),
+    )
+    .label("request_closed"),
+    sa.exists()
+    .where(
+        orders.c.acquirer_id == _bound("acquirer", orders.c.acquirer_id),
+        orders.c.payment_request_id == _bound("request", orders.c.payment_request_id),
+    )
+    .label("request_ordered"),
+    payments,
+).select_from(
+    sa.select(sa.literal(1).label("one"))
+    .subquery()
+    .outerjoin(
+        payments,
+        sa.and_(
+            payments.c.acquirer_id == _bound("acquirer", payments.c.acquirer_id),
+            payments.c.payment_request_id == _bound("request", payments.c.payment_request_id),
+        ),
+    )
+)
+
+
+@functools.cache
+def _creation(columns: tuple[str, ...]) -> sa.Insert:
+    """A new payment and its creation event in one statement (PostgreSQL), bound by the
+    payment's row with each name prefixed ``new_``."""
+    new = {name: _bound(f"new_{name}", payments.c[name]) for name in columns}
+    created = payments.insert().values(new).returning(payments.c.payment_id).cte("created")
+    return payment_events.insert().from_select(
+        ["payment_id", "source", "target", "result_code", "at"],
+        sa.select(
+            created.c.payment_id,
+            sa.null(),
+            _bound("new_status", payment_events.c.target),
+            _bound("new_result_code", payment_events.c.result_code),
+            _bound("new_created_at", payment_events.c.at),
+        ),
+    )
+
+
+def _given(value: str | None, otherwise: str | None) -> str | None:
+    return otherwise if value is None else value
+
+
+_MOVE = (
+    payments.update()
+    .where(
+        payments.c.payment_id == _bound("payment", payments.c.payment_id),
+        payments.c.status == _bound("source", payments.c.status),
+    )
+    .values(
+        status=_bound("target", payments.c.status),
+        result_code=_bound("code", payments.c.result_code),
+        result_message=_bound("message", payments.c.result_message),
+        wallet_payment_id=sa.func.coalesce(
+            _bound("wallet_payment", payments.c.wallet_payment_id), payments.c.wallet_payment_id
+        ),
+        customer_id=sa.func.coalesce(
+            _bound("customer", payments.c.customer_id), payments.c.customer_id
+        ),
+        updated_at=_bound("now", payments.c.updated_at),
+        completed_at=sa.func.coalesce(
+            payments.c.completed_at, _bound("completed", payments.c.completed_at)
+        ),
+    )
+    .returning(*payments.c)
+)
+
+
+def _insert(
+    table: sa.Table,
+    values: Mapping[str, sa.ColumnElement[Any]],
+    when: sa.ColumnElement[bool] | None,
+) -> sa.Insert:
+    """``INSERT INTO table … SELECT values``, only ``when`` it holds (if given)."""
+    row = sa.select(*values.values())
+    return table.insert().from_select(list(values), row if when is None else row.where(when))
+
+
+def _written(
+    books: int, reverses: bool, notifies: bool, when: sa.ColumnElement[bool] | None
+) -> list[sa.Insert]:
+    """What a transition writes besides the payment: its event, its postings (``books``
+    lines, or the reversal of the payment's) and its outbox row, only ``when`` it moved."""
+    now = _bound("now", payment_events.c.at)
+    payment = _bound("payment", payment_events.c.payment_id)
+    event = {
+        "payment_id": payment,
+        "source": _bound("source", payment_events.c.source),
+        "target": _bound("target", payment_events.c.target),
+        "result_code": _bound("code", payment_events.c.result_code),
+        "at": now,
+    }
+    written = [_insert(payment_events, event, when)]
+    if books:
+        written.append(booking(books, now, when=when))
+    if reverses:
+        written.append(reversal(payment, now, when=when))
+    if notifies:
+        outbox = {
+            "notification_id": _bound("notification", notifications.c.notification_id),
+            "payment_id": payment,
+            "acquirer_id": _bound("acquirer", notifications.c.acquirer_id),
+            "url": _bound("url", notifications.c.url),
+            "body": _bound("body", notifications.c.body),
+            "status": sa.literal("PENDING", notifications.c.status.type),
+            "attempts": sa.literal(0, notifications.c.attempts.type),
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        written.append(_insert(notifications, outbox, when))
+    return written
+
+
+@functools.cache
+def _transition(
+    dialect: str, books: int, reverses: bool, notifies: bool
+) -> tuple[sa.Executable, ...]:
+    """A transition's statements: on PostgreSQL one, whose compare-and-set hands back the
+    moved row and whose other parts write only if it moved one; elsewhere the
+    compare-and-set and then the rest, for one transaction."""
+    if dialect == "postgresql":
+        step = _MOVE.cte("moved")
+        written = _written(books, reverses, notifies, sa.exists().select_from(step))
+        return (sa.select(step).add_cte(*(w.cte() for w in written)),)
+    return (_MOVE, *_written(books, reverses, notifies, None))
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -142,6 +142,9 @@ class KakaoPayConnector:
             regions=config.regions,
             # The acquirer presents the traveller's code; the redirect is KakaoPay's side.
             modes=frozenset({"PaymentCode"}),
+            # The real wallet takes no refund request id (see above): a refund sent again
+            # could pay twice.
+            refunds_deduplicated=False,
         )
         self._cid = config.cid
         self._currencies = config.currencies

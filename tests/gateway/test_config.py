@@ -84,3 +84,11 @@ def test_malformed_toml_is_reported(tmp_path: Path) -> None:
     path.write_text("[hub\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(Environment(config=path, state_dir=tmp_path))
+
+
+def test_a_notification_lease_shorter_than_a_delivery_is_refused(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    path = _write(tmp_path, "\n[notifications]\nlease_seconds = 5\n")
+    with pytest.raises(ConfigError, match=r"notifications\.lease_seconds must exceed"):
+        load_settings(Environment(config=path, state_dir=state_dir))

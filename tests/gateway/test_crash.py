@@ -1,9 +1,10 @@
-"""SIGKILL the gateway while a payment is with the wallet; restart it; nothing is lost.
+"""SIGKILL the gateway while a payment or a refund is with the wallet; restart it;
+nothing is lost.
 
 The gateway runs as a real process (uvicorn, as in production). It is killed after the
-payment is persisted and sent but before the wallet answers; the wallet charges. The
-restarted gateway's recovery worker finds the payment — nobody inquires — and records the
-charge the wallet made, once.
+payment (or refund) is persisted and sent but before the wallet answers; the wallet
+carries it out. The restarted gateway's recovery worker finds it — nobody inquires or
+retries — and records what the wallet did, once.
 """
 
 from __future__ import annotations
@@ -12,31 +13,25 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from connectors import RsaSigner, RsaVerifier
 from gateway.client import AcquirerClient
-from gateway.local import serve_all, simulator_app
-from gateway.states import PaymentStatus
+from gateway.local import free_port, serve_all, simulator_app
+from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import Store
 from tests.conftest import Backend
 from tests.gateway.conftest import CONFIG, pay_body, settings_for
 
 pytestmark = pytest.mark.anyio
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -72,9 +67,35 @@ async def gateway_process(
         await process.wait()
 
 
-async def test_a_payment_in_flight_survives_a_sigkill(
-    backend: Backend, state_dir: Path, tmp_path: Path
-) -> None:
+@dataclass
+class Rig:
+    """Wallet simulators in this process, and what starting a gateway process needs."""
+
+    backend: Backend
+    state_dir: Path
+    config: Path
+    port: int
+    http: httpx.AsyncClient
+    kakao: str  # the KakaoPay simulator's URL
+    siam: AcquirerClient
+
+    def gateway(self) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
+        return gateway_process(self.config, self.state_dir, self.backend, self.port)
+
+    async def latency(self, seconds: float) -> None:
+        await self.http.post(self.kakao + "/_sim/faults", json={"latency_seconds": seconds})
+
+    async def stats(self) -> dict[str, int]:
+        stats: dict[str, int] = (await self.http.get(self.kakao + "/_sim/stats")).json()
+        return stats
+
+    async def accounts(self) -> dict[str, int]:
+        rows = (await self.http.get(self.kakao + "/_sim/accounts")).json()
+        return {row["customer_id"]: row["balance"] for row in rows}
+
+
+@pytest.fixture
+async def rig(backend: Backend, state_dir: Path, tmp_path: Path) -> AsyncIterator[Rig]:
     settings = settings_for(backend, state_dir)
     async with serve_all([simulator_app(settings, r) for r in settings.routes]) as wallets:
         text = CONFIG.read_text()
@@ -86,9 +107,8 @@ async def test_a_payment_in_flight_survives_a_sigkill(
         kakao = next(
             s.url for r, s in zip(settings.routes, wallets, strict=True) if r.wallet == "KAKAOPAY"
         )
-        port = _free_port()
+        port = free_port()
         keys = state_dir / "keys"
-
         async with httpx.AsyncClient(timeout=30) as http:
             siam = AcquirerClient(
                 http,
@@ -97,33 +117,74 @@ async def test_a_payment_in_flight_survives_a_sigkill(
                 RsaSigner((keys / "acquirer-SIAM_ACQ.pem").read_bytes()),
                 RsaVerifier((keys / "hub.pub.pem").read_bytes()),
             )
-            await http.post(kakao + "/_sim/faults", json={"latency_seconds": 2.0})
-            async with gateway_process(config, state_dir, backend, port) as first:
-                pay = asyncio.create_task(siam.call("pay", pay_body("crash-1")))
-                await asyncio.sleep(1.0)  # persisted, sent, the wallet is "thinking"
-                first.send_signal(signal.SIGKILL)
-                with pytest.raises(httpx.TransportError):
-                    await pay
-            await http.post(kakao + "/_sim/faults", json={"latency_seconds": 0.0})
+            yield Rig(backend, state_dir, config, port, http, kakao, siam)
 
-            store = await Store.open(backend.database_url)
-            try:
-                stranded = await store.find_payment("SIAM_ACQ", "crash-1")
-                assert stranded is not None
-                assert stranded.status is PaymentStatus.PENDING  # what the crash left
-                async with gateway_process(config, state_dir, backend, port):
-                    # Recovery runs beside the API: nobody inquires. On Redis the dead
-                    # process's lock on the payment lasts its TTL (30 s) before that.
-                    for _ in range(450):
-                        found = await store.find_payment("SIAM_ACQ", "crash-1")
-                        assert found is not None
-                        if found.status.is_final:
-                            break
-                        await asyncio.sleep(0.1)
-            finally:
-                await store.close()
-            stats = (await http.get(kakao + "/_sim/stats")).json()
 
-    assert found is not None
+async def _until_final(store: Store, find: Callable[[], Awaitable[Any]]) -> Any:
+    """Poll the ledger until the record ``find`` returns is final (45 s at most). On Redis
+    the dead process's lock on the payment lasts its TTL (30 s) first."""
+    for _ in range(450):
+        found = await find()
+        assert found is not None
+        if found.status.is_final:
+            return found
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_a_payment_in_flight_survives_a_sigkill(rig: Rig) -> None:
+    await rig.latency(2.0)
+    async with rig.gateway() as first:
+        pay = asyncio.create_task(rig.siam.call("pay", pay_body("crash-1")))
+        await asyncio.sleep(1.0)  # persisted, sent, the wallet is "thinking"
+        first.send_signal(signal.SIGKILL)
+        with pytest.raises(httpx.TransportError):
+            await pay
+    await rig.latency(0.0)
+
+    store = await Store.open(rig.backend.database_url)
+    try:
+        stranded = await store.find_payment("SIAM_ACQ", "crash-1")
+        assert stranded is not None
+        assert stranded.status is PaymentStatus.PENDING  # what the crash left
+        async with rig.gateway():  # recovery runs beside the API: nobody inquires
+            found = await _until_final(store, lambda: store.find_payment("SIAM_ACQ", "crash-1"))
+    finally:
+        await store.close()
+
     assert found.status is PaymentStatus.SUCCEEDED
-    assert stats == {"pay_requests": 1, "charges": 1}
+    assert await rig.stats() == {"pay_requests": 1, "charges": 1}
+
+
+async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
+    async with rig.gateway() as first:
+        paid = await rig.siam.call("pay", pay_body("crash-2"))
+        assert paid["result"]["resultCode"] == "SUCCESS"
+        before = await rig.accounts()
+        await rig.latency(2.0)
+        refund = {
+            "paymentRequestId": "crash-2",
+            "refundRequestId": "crash-2-r1",
+            "refundAmount": {"currency": "THB", "value": "50000"},
+        }
+        refunding = asyncio.create_task(rig.siam.call("refund", refund))
+        await asyncio.sleep(1.0)  # claimed, sent, the wallet is "thinking"
+        first.send_signal(signal.SIGKILL)
+        with pytest.raises(httpx.TransportError):
+            await refunding
+    await rig.latency(0.0)
+
+    store = await Store.open(rig.backend.database_url)
+    try:
+        stranded = await store.find_refund("SIAM_ACQ", "crash-2-r1")
+        assert stranded is not None
+        assert stranded.status is RefundStatus.PENDING  # what the crash left
+        async with rig.gateway():  # nobody sends the refund again but the recovery worker
+            found = await _until_final(store, lambda: store.find_refund("SIAM_ACQ", "crash-2-r1"))
+    finally:
+        await store.close()
+
+    assert found.status is RefundStatus.SUCCEEDED
+    after = await rig.accounts()
+    moved = {who: after[who] - before[who] for who in after if after[who] != before[who]}
+    assert list(moved.values()) == [found.refund_from_amount.minor]  # refunded once

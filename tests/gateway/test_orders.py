@@ -149,6 +149,17 @@ async def test_a_cancelled_order_cannot_be_claimed(hub: LocalHub) -> None:
     assert inquiry["paymentResult"]["resultCode"] == "ORDER_IS_CLOSED"
 
 
+async def test_a_pay_with_an_open_orders_request_id_is_refused_and_sends_nothing(
+    hub: LocalHub,
+) -> None:
+    await _code(hub, "mpm-dup")
+
+    paid = await hub.siam.call("pay", pay_body("mpm-dup"))
+
+    assert paid["result"]["resultCode"] == "REPEAT_REQ_INCONSISTENT"
+    assert (await hub.stats("kakaopay-aps"))["pay_requests"] == 0
+
+
 @pytest.fixture
 async def short_lived(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
     async with local_hub(backend, state_dir, order_ttl_seconds=1) as running:

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from fx import Money
+from gateway.models import Refund
 from gateway.recovery import Recovery, RecoveryPolicy
-from gateway.states import PaymentStatus
+from gateway.results import ResultCode
+from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
 from tests.gateway.conftest import LocalHub, local_hub, pay_body
 
@@ -79,7 +82,8 @@ async def test_a_payment_the_wallet_never_saw_is_closed_at_the_wallet(hub: Local
     assert finished == 1
     closed = await store.find_payment("SIAM_ACQ", "rec-orphan")
     assert closed is not None
-    assert closed.status is PaymentStatus.CANCELLED
+    assert closed.status is PaymentStatus.FAILED  # closed by the gateway, not cancelled
+    assert closed.result_code is ResultCode.ORDER_IS_CLOSED
     assert (await hub.stats("kakaopay-aps"))["charges"] == 1  # rec-2's only
 
 
@@ -89,7 +93,7 @@ async def test_a_payment_still_unknown_at_its_deadline_is_cancelled_and_reversed
     hub = impatient_hub
     before = await hub.accounts("kakaopay-aps")
     await _latency(hub, 1.0)
-    await hub.siam.call("pay", pay_body("rec-3"))
+    await hub.siam.call("pay", pay_body("rec-3", paymentNotifyUrl="http://127.0.0.1:9/notify"))
     await _latency(hub, 0.0)
     faults = {"unknown_status": True}  # the wallet answers every inquiry with nonsense
     await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json=faults)
@@ -100,7 +104,105 @@ async def test_a_payment_still_unknown_at_its_deadline_is_cancelled_and_reversed
 
     assert early == 0
     assert late == 1
-    payment = await hub.app_hub.store.find_payment("SIAM_ACQ", "rec-3")
+    store = hub.app_hub.store
+    payment = await store.find_payment("SIAM_ACQ", "rec-3")
     assert payment is not None
-    assert payment.status is PaymentStatus.CANCELLED
+    assert payment.status is PaymentStatus.FAILED  # it failed: the merchant never cancelled
     assert await hub.accounts("kakaopay-aps") == before  # the charge was reversed
+    assert await store.notification_status(payment.payment_id) is not None  # told: F
+
+
+async def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunded_once(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    await hub.siam.call("pay", pay_body("rec-4"))
+    paid = await hub.accounts("kakaopay-aps")
+    await _latency(hub, 1.0)
+    refund = {
+        "paymentRequestId": "rec-4",
+        "refundRequestId": "rec-4-r1",
+        "refundAmount": {"currency": "THB", "value": "25000"},
+    }
+    answer = await hub.siam.call("refund", refund)
+    assert answer["result"]["resultStatus"] == "U"
+    await _latency(hub, 0.0)
+
+    finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
+
+    assert finished == 1
+    stored = await hub.app_hub.store.find_refund("SIAM_ACQ", "rec-4-r1")
+    assert stored is not None
+    assert stored.status is RefundStatus.SUCCEEDED
+    after = await hub.accounts("kakaopay-aps")
+    refunded = {who: after[who] - paid[who] for who in after if after[who] != paid[who]}
+    assert list(refunded.values()) == [stored.refund_from_amount.minor]  # once, not twice
+    replay = await hub.siam.call("refund", refund)
+    assert replay["result"]["resultCode"] == "SUCCESS"
+
+
+async def test_a_refund_the_gateway_never_sent_is_sent(hub: LocalHub) -> None:
+    # The gateway died after claiming the refund and before sending it.
+    await hub.siam.call("pay", pay_body("rec-5"))
+    store = hub.app_hub.store
+    payment = await store.find_payment("SIAM_ACQ", "rec-5")
+    assert payment is not None
+    paid = await hub.accounts("kakaopay-aps")
+    amount = Money("THB", 10000)
+    orphan = Refund(
+        refund_id="R-ORPHAN",
+        payment_id=payment.payment_id,
+        acquirer_id="SIAM_ACQ",
+        refund_request_id="rec-5-r1",
+        fingerprint="f" * 64,
+        status=RefundStatus.PENDING,
+        result_code=ResultCode.PAYMENT_IN_PROCESS,
+        result_message="The refund is being processed.",
+        amount=amount,
+        refund_from_amount=payment.payment_quote.convert(amount),
+        settlement_amount=payment.settlement_quote.convert(amount),
+        reason=None,
+        wallet_refund_id=None,
+        created_at=datetime.now(UTC),
+        completed_at=None,
+    )
+    await store.create_refund(orphan, payment)
+
+    finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
+
+    assert finished == 1
+    stored = await store.find_refund("SIAM_ACQ", "rec-5-r1")
+    assert stored is not None
+    assert stored.status is RefundStatus.SUCCEEDED
+    after = await hub.accounts("kakaopay-aps")
+    assert sum(after.values()) - sum(paid.values()) == orphan.refund_from_amount.minor
+
+
+async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
+    connector.capabilities = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    await hub.siam.call("pay", pay_body("rec-6"))
+    paid = await hub.accounts("kakaopay-aps")
+    await _latency(hub, 1.0)
+    refund = {
+        "paymentRequestId": "rec-6",
+        "refundRequestId": "rec-6-r1",
+        "refundAmount": {"currency": "THB", "value": "25000"},
+    }
+    assert (await hub.siam.call("refund", refund))["result"]["resultStatus"] == "U"
+    await _latency(hub, 0.0)
+
+    finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
+    retried = await hub.siam.call("refund", refund)
+
+    assert finished == 0
+    assert retried["result"]["resultStatus"] == "U"  # for reconciliation, not a guess
+    stored = await hub.app_hub.store.find_refund("SIAM_ACQ", "rec-6-r1")
+    assert stored is not None
+    assert stored.status is RefundStatus.UNKNOWN
+    after = await hub.accounts("kakaopay-aps")
+    moved = [after[who] - paid[who] for who in after if after[who] != paid[who]]
+    assert moved == [stored.refund_from_amount.minor]  # the first send, and only it

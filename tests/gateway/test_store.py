@@ -16,7 +16,7 @@ from fx import Direction, Money, Quote
 from gateway.errors import ConcurrentUpdate, IllegalTransition
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
-from gateway.schema import metadata
+from gateway.schema import metadata, postings
 from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, RefundExceedsPayment, Store
 from tests.conftest import Backend
@@ -173,6 +173,75 @@ async def test_of_two_concurrent_transitions_exactly_one_wins(store: Store) -> N
     assert sum(isinstance(o, Payment) for o in outcomes) == 1
     assert sum(isinstance(o, ConcurrentUpdate) for o in outcomes) == 1
     assert len(await store.events(payment.payment_id)) == 2
+
+
+async def _postings(store: Store, payment_id: str) -> list[tuple[str, int]]:
+    query = (
+        sa.select(postings.c.currency, postings.c.amount)
+        .where(postings.c.payment_id == payment_id)
+        .order_by(postings.c.posting_id)
+    )
+    async with store.engine.connect() as connection:
+        return [(r.currency, r.amount) for r in await connection.execute(query)]
+
+
+def _render(payment: Payment) -> str:
+    assert payment.completed_at is not None
+    return f"{payment.status.value} {payment.customer_id} {payment.completed_at.isoformat()}"
+
+
+async def test_a_success_books_its_postings_and_notification_with_the_move(store: Store) -> None:
+    payment = replace(_payment(), notify_url="https://acquirer.example/notify")
+    await store.create_payment(payment)
+
+    moved = await store.transition_payment(
+        payment, PaymentStatus.SUCCEEDED, SUCCESS, notification=_render
+    )
+
+    lines = await _postings(store, payment.payment_id)
+    assert len(lines) == 4
+    assert {c: sum(a for cc, a in lines if cc == c) for c, _ in lines} == {"KRW": 0, "USD": 0}
+    (outbox,) = await store.claim_notifications(
+        datetime.now(UTC), lease=timedelta(minutes=1), limit=10
+    )
+    assert outbox.body == _render(moved)  # rendered from the payment as the move left it
+
+
+async def test_a_transition_that_lost_the_race_writes_nothing(store: Store) -> None:
+    payment = replace(_payment(), notify_url="https://acquirer.example/notify")
+    await store.create_payment(payment)
+    unknown = await store.transition_payment(
+        payment, PaymentStatus.UNKNOWN, PaymentUpdate(ResultCode.PAYMENT_IN_PROCESS, "?")
+    )
+
+    with pytest.raises(ConcurrentUpdate):  # ``payment`` still says PENDING
+        await store.transition_payment(
+            payment, PaymentStatus.SUCCEEDED, SUCCESS, notification=_render
+        )
+
+    assert await store.events(payment.payment_id) == [
+        (None, "PENDING", None),
+        ("PENDING", "UNKNOWN", None),
+    ]
+    assert await _postings(store, payment.payment_id) == []
+    assert await store.notification_status(payment.payment_id) is None
+    await store.transition_payment(unknown, PaymentStatus.SUCCEEDED, SUCCESS, notification=_render)
+    assert len(await _postings(store, payment.payment_id)) == 4
+    assert await store.notification_status(payment.payment_id) == ("PENDING", 0)
+
+
+async def test_a_cancel_after_success_books_the_exact_reversal(store: Store) -> None:
+    payment = _payment()
+    await store.create_payment(payment)
+    paid = await store.transition_payment(payment, PaymentStatus.SUCCEEDED, SUCCESS)
+
+    await store.transition_payment(
+        paid, PaymentStatus.CANCELLED, PaymentUpdate(ResultCode.ORDER_IS_CLOSED, "cancelled")
+    )
+
+    lines = await _postings(store, payment.payment_id)
+    assert len(lines) == 8
+    assert sorted(lines[4:]) == sorted((c, -a) for c, a in lines[:4])
 
 
 async def test_refunds_claim_their_amount_and_the_last_takes_the_remainder(store: Store) -> None:

@@ -1,0 +1,99 @@
+"""Cancels that hold the payment until the wallet answers them.
+
+Found by the chaos run: a cancel whose answer was lost left the payment SUCCEEDED though
+the wallet had reversed it; a refund claimed meanwhile made the retried cancel answer a
+final F, and the ledger would have settled money the traveller already had back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.answers import Answer
+from gateway.models import Payment
+from gateway.recovery import Recovery, RecoveryPolicy
+from gateway.results import ResultCode
+from routing import Route
+from tests.gateway.conftest import LocalHub, pay_body
+
+pytestmark = pytest.mark.anyio
+
+
+async def _wallet_faults(hub: LocalHub, **wanted: float) -> None:
+    wallet = hub.wallets["kakaopay-aps"]
+    (await hub.http.post(wallet + "/_sim/faults", json=wanted)).raise_for_status()
+
+
+async def test_no_refund_starts_while_a_cancel_is_unanswered(hub: LocalHub) -> None:
+    assert (await hub.siam.call("pay", pay_body("lost-cancel")))["result"]["resultStatus"] == "S"
+    cancel = {"paymentRequestId": "lost-cancel"}
+    refund = {
+        "paymentRequestId": "lost-cancel",
+        "refundRequestId": "lost-cancel-R1",
+        "refundAmount": {"currency": "THB", "value": "1000"},
+    }
+    await _wallet_faults(hub, drop_rate=1)  # the wallet reverses the charge; the answer is lost
+    assert (await hub.siam.call("cancelPayment", cancel))["result"]["resultStatus"] == "U"
+    await _wallet_faults(hub, drop_rate=0)
+
+    refused = await hub.siam.call("refund", refund)
+    retried = await hub.siam.call("cancelPayment", cancel)  # as Alipay+ says: retry on U
+
+    assert refused["result"]["resultCode"] == "ORDER_STATUS_INVALID"
+    assert "being cancelled" in refused["result"]["resultMessage"]
+    assert retried["result"]["resultStatus"] == "S"
+    ledger = (await hub.http.get(hub.wallets["kakaopay-aps"] + "/_sim/ledger")).json()
+    assert [e["kind"] for e in ledger] == ["pay", "reverse"]  # the wallet gave it back, once
+    inquiry = await hub.siam.call("inquiryPayment", cancel)
+    assert inquiry["paymentStatus"] == "CANCELLED"
+    stored = await hub.app_hub.store.find_refund("SIAM_ACQ", "lost-cancel-R1")
+    assert stored is None  # nothing was claimed
+
+
+async def test_a_cancel_whose_answer_was_lost_is_sent_again_by_recovery(hub: LocalHub) -> None:
+    assert (await hub.siam.call("pay", pay_body("lost-cancel-2")))["result"]["resultStatus"] == "S"
+    await _wallet_faults(hub, drop_rate=1)
+    cancel = {"paymentRequestId": "lost-cancel-2"}
+    assert (await hub.siam.call("cancelPayment", cancel))["result"]["resultStatus"] == "U"
+    await _wallet_faults(hub, drop_rate=0)
+
+    recovery = Recovery(hub.app_hub.engine, RecoveryPolicy())
+    finished = await recovery.sweep(datetime.now(UTC) + timedelta(seconds=10))
+
+    assert finished == 1
+    inquiry = await hub.siam.call("inquiryPayment", cancel)
+    assert inquiry["paymentStatus"] == "CANCELLED"
+    refund = {
+        "paymentRequestId": "lost-cancel-2",
+        "refundRequestId": "lost-cancel-2-R1",
+        "refundAmount": {"currency": "THB", "value": "1000"},
+    }
+    assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "ORDER_STATUS_INVALID"
+
+
+async def test_a_cancel_the_wallet_refuses_leaves_the_payment_refundable(hub: LocalHub) -> None:
+    assert (await hub.siam.call("pay", pay_body("kept")))["result"]["resultStatus"] == "S"
+    store = hub.app_hub.store
+    payment = await store.find_payment("SIAM_ACQ", "kept")
+    assert payment is not None
+    engine = hub.app_hub.engine
+
+    async def refused(payment: Payment, route: Route) -> Answer:
+        return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED, "the wallet's window has closed")
+
+    engine.cancel_at_wallet = refused  # type: ignore[method-assign,assignment]
+    try:
+        answer = await hub.siam.call("cancelPayment", {"paymentRequestId": "kept"})
+    finally:
+        del engine.cancel_at_wallet
+
+    assert answer["result"]["resultCode"] == "CANCEL_WINDOW_EXCEED"
+    assert not await store.is_closed("SIAM_ACQ", "kept")
+    refund = {
+        "paymentRequestId": "kept",
+        "refundRequestId": "kept-R1",
+        "refundAmount": {"currency": "THB", "value": "1000"},
+    }
+    assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"
