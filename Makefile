@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check serve simulate bench bench-quick clean
+.PHONY: demo test check serve simulate bench bench-quick chaos clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Causeway needs Python >= 3.11 on the PATH"; exit 1; }
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
+
+chaos: $(STAMP)
+	$(BIN)/causeway chaos
 
 serve: $(STAMP)
 	$(BIN)/causeway keys

@@ -16,6 +16,10 @@ routes; it reads ``faults.unknown_status`` where it writes a status and awaits
         ),
     ])
 
+A simulator that can also fail at random (5xx before or after the books are written, a
+dropped connection, a slow answer: what ``causeway chaos`` injects) keeps a
+:class:`RandomFaults` instead and serves its answers through :meth:`RandomFaults.deliver`.
+
 Not part of the connector SDK proper (``connectors.__all__``): only simulators need
 Starlette.
 """
@@ -25,17 +29,17 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-__all__ = ["Faults", "control_routes"]
-
-_KEYS = ("latency_seconds", "unknown_status")
+__all__ = ["DroppedResponse", "Faults", "RandomFaults", "control_routes"]
 
 
 @dataclass
@@ -44,38 +48,43 @@ class Faults:
     wallet answer after the books are written; ``unknown_status`` makes pay and inquiry
     answers carry a status the wallet's protocol does not define."""
 
+    KEYS: ClassVar[tuple[str, ...]] = ("latency_seconds", "unknown_status")
+
     latency_seconds: float = 0.0
     unknown_status: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """All the faults, as ``POST /_sim/faults`` answers them."""
-        return {"latency_seconds": self.latency_seconds, "unknown_status": self.unknown_status}
+        return {key: getattr(self, key) for key in self.KEYS}
 
     def update(self, wanted: object) -> dict[str, Any]:
         """Set the faults ``wanted`` (a decoded JSON body) names; return them as set.
 
         Raises ``ValueError`` saying what is wrong, and changes nothing, unless ``wanted``
-        is an object of known keys: ``latency_seconds`` a finite number >= 0,
-        ``unknown_status`` true or false.
+        is an object of known keys (:attr:`KEYS`): ``latency_seconds`` a finite number
+        >= 0, ``unknown_status`` true or false.
         """
         if not isinstance(wanted, dict):
-            raise ValueError(f"expected an object with keys among {list(_KEYS)}")
-        unknown = sorted(set(wanted) - set(_KEYS))
+            raise ValueError(f"expected an object with keys among {list(self.KEYS)}")
+        unknown = sorted(set(wanted) - set(self.KEYS))
         if unknown:
             raise ValueError(f"unknown faults: {unknown}")
-        latency = wanted.get("latency_seconds", self.latency_seconds)
-        if (
-            isinstance(latency, bool)
-            or not isinstance(latency, int | float)
-            or not math.isfinite(latency)
-            or latency < 0
-        ):
-            raise ValueError("latency_seconds must be a finite number >= 0")
-        unknown_status = wanted.get("unknown_status", self.unknown_status)
-        if not isinstance(unknown_status, bool):
-            raise ValueError("unknown_status must be true or false")
-        self.latency_seconds, self.unknown_status = float(latency), unknown_status
+        checked = self._checked(wanted)
+        for key, value in checked.items():
+            setattr(self, key, value)
         return {key: getattr(self, key) for key in wanted}
+
+    def _checked(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        """The new values of the keys ``wanted`` names, validated; raises ``ValueError``."""
+        checked: dict[str, Any] = {}
+        if "latency_seconds" in wanted:
+            checked["latency_seconds"] = _seconds("latency_seconds", wanted["latency_seconds"])
+        if "unknown_status" in wanted:
+            unknown_status = wanted["unknown_status"]
+            if not isinstance(unknown_status, bool):
+                raise ValueError("unknown_status must be true or false")
+            checked["unknown_status"] = unknown_status
+        return checked
 
     async def delay(self) -> None:
         """Wait ``latency_seconds``. Await it after the books are written: a slow answer to
@@ -83,6 +92,146 @@ class Faults:
         that did happen)."""
         if self.latency_seconds > 0:
             await asyncio.sleep(self.latency_seconds)
+
+
+@dataclass
+class RandomFaults(Faults):
+    """:class:`Faults`, plus faults that strike a share of the wallet calls at random, for
+    the chaos run (``causeway chaos``). Each rate is a probability in [0, 1], drawn
+    independently per call from a generator seeded with ``seed`` (setting ``seed``
+    restarts the sequence, so a run can be replayed):
+
+    - ``reject_rate``: answer HTTP 503 *before* the books are written (nothing happened);
+    - ``error_rate``: write the books, then answer HTTP 500 (it did happen);
+    - ``drop_rate``: write the books, then close the connection without an answer;
+    - ``slow_rate``: write the books, then answer only after ``slow_seconds`` (longer
+      than the hub's timeout, this is a timeout).
+
+    A simulator calls :meth:`refuse` before touching its books and passes its answer
+    through :meth:`deliver` after (which also awaits :meth:`delay`)::
+
+        if (refused := faults.refuse()) is not None:
+            return refused
+        answer = book.pay(body)
+        return await faults.deliver(signed(answer))
+    """
+
+    KEYS: ClassVar[tuple[str, ...]] = (
+        *Faults.KEYS,
+        "reject_rate",
+        "error_rate",
+        "drop_rate",
+        "slow_rate",
+        "slow_seconds",
+        "seed",
+    )
+
+    reject_rate: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    seed: int | None = None
+    #: How often each random fault struck since the app started, by kind.
+    struck: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("reject", "error", "drop", "slow"), 0),
+        init=False,
+        compare=False,
+    )
+    _random: random.Random = field(
+        default_factory=random.Random, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self._random.seed(self.seed)
+
+    def _checked(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        checked = super()._checked(wanted)
+        for key in ("reject_rate", "error_rate", "drop_rate", "slow_rate"):
+            if key in wanted:
+                checked[key] = _rate(key, wanted[key])
+        if "slow_seconds" in wanted:
+            checked["slow_seconds"] = _seconds("slow_seconds", wanted["slow_seconds"])
+        if "seed" in wanted:
+            seed = wanted["seed"]
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise ValueError("seed must be an integer or null")
+            checked["seed"] = seed
+        return checked
+
+    def update(self, wanted: object) -> dict[str, Any]:
+        changed = super().update(wanted)
+        if "seed" in changed:
+            self._random.seed(self.seed)
+        return changed
+
+    def _strikes(self, kind: str, rate: float, *, unless: bool = False) -> bool:
+        # Draw even at rate 0 (or when ``unless`` rules the fault out), so the sequence a
+        # seed gives does not depend on which faults are switched on.
+        struck = self._random.random() < rate and not unless
+        self.struck[kind] += struck
+        return struck
+
+    def refuse(self) -> Response | None:
+        """A 503 to send instead of serving the call, or ``None`` to serve it."""
+        if self._strikes("reject", self.reject_rate):
+            return JSONResponse({"error": "simulated outage: nothing was done"}, 503)
+        return None
+
+    async def deliver(self, answer: Response) -> Response:
+        """What to send once the books are written: ``answer``, late, a 500 or nothing."""
+        await self.delay()
+        slow = self._strikes("slow", self.slow_rate)
+        error = self._strikes("error", self.error_rate)
+        drop = self._strikes("drop", self.drop_rate, unless=error)
+        if slow and self.slow_seconds > 0:
+            await asyncio.sleep(self.slow_seconds)
+        if error:
+            return JSONResponse({"error": "simulated failure after the books were written"}, 500)
+        if drop:
+            return DroppedResponse()
+        return answer
+
+
+class DroppedResponse(Response):
+    """A response that never arrives: the status line and headers promise a body, then
+    the app returns, and the server closes the connection (uvicorn logs that the app
+    "returned without completing response"). The client sees the connection end
+    mid-answer, after its request was processed."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+
+
+def _seconds(key: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{key} must be a finite number >= 0")
+    return float(value)
+
+
+def _rate(key: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= 1
+    ):
+        raise ValueError(f"{key} must be a number from 0 to 1")
+    return float(value)
 
 
 def control_routes(

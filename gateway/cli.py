@@ -1,5 +1,5 @@
 """The ``causeway`` command: serve, demo, keys, simulate, migrate, settle, reconcile,
-connector new."""
+chaos, connector new."""
 
 from __future__ import annotations
 
@@ -196,6 +196,38 @@ def _reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _chaos(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from gateway.chaos import ChaosOptions, audit_saved, run_chaos
+    from gateway.chaos._summary import summary
+
+    console = Console()
+    if args.audit_only:
+        audited = asyncio.run(audit_saved(Path(args.audit_only), args.database_url))
+        console.print(summary(audited, {}))
+        return 0 if audited.ok else 1
+    env = _environment(args)
+    options = ChaosOptions(
+        state_dir=Path(args.out) if args.out else env.state_dir / "chaos",
+        payments=args.payments,
+        seed=args.seed,
+        duration=args.duration,
+        concurrency=args.concurrency,
+        fault_rate=args.fault_rate,
+        kill_every=args.kill_every,
+        redis_every=args.redis_every,
+        settle_timeout=args.settle_timeout,
+        postgres_url=args.database_url,
+        redis_url=args.redis_url,
+        keep=args.keep,
+    )
+    report = asyncio.run(run_chaos(options, say=console.print))
+    console.print(summary(report.audit, report.stats))
+    # 0: every invariant held; 1: violations (listed above).
+    return 0 if report.audit.ok else 1
+
+
 def _connector_new(args: argparse.Namespace) -> int:
     from connectors.scaffold import write_connector_package
 
@@ -210,6 +242,16 @@ def _connector_new(args: argparse.Namespace) -> int:
         f"  cd {root} && pytest          # the conformance kit; fails until both are written\n"
         f"  pip install -e .             # registers kind {args.name!r} with Causeway"
     )
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from gateway.openapi import openapi_json
+
+    if args.out:
+        Path(args.out).write_text(openapi_json())
+    else:
+        sys.stdout.write(openapi_json())
     return 0
 
 
@@ -243,6 +285,33 @@ def main(argv: list[str] | None = None) -> int:
     reconcile.add_argument("--participant", required=True)
     reconcile.add_argument("--file", required=True, help="a transactionItems-style CSV")
     reconcile.set_defaults(run=_reconcile)
+    chaos = commands.add_parser(
+        "chaos",
+        help="payments under faults and crashes, then an audit (exit 1: violations)",
+    )
+    chaos.add_argument("--payments", type=int, default=2000)
+    chaos.add_argument("--seed", type=int, default=1)
+    chaos.add_argument("--duration", type=float, help="stop starting payments after S seconds")
+    chaos.add_argument("--concurrency", type=int, default=16)
+    chaos.add_argument(
+        "--fault-rate", type=float, default=0.03, help="share of wallet calls each fault hits"
+    )
+    chaos.add_argument("--kill-every", type=float, default=10.0, help="SIGKILL the gateway")
+    chaos.add_argument("--redis-every", type=float, default=15.0, help="restart Redis")
+    chaos.add_argument("--settle-timeout", type=float, default=180.0)
+    chaos.add_argument(
+        "--database-url",
+        help="a PostgreSQL database beside which the run makes its own (default: SQLite)",
+    )
+    chaos.add_argument(
+        "--redis-url", help="use this Redis (not restarted); default with PostgreSQL: start one"
+    )
+    chaos.add_argument("--keep", action="store_true", help="keep the run's PostgreSQL database")
+    chaos.add_argument("--out", help="the run's folder (default <state>/chaos)")
+    chaos.add_argument(
+        "--audit-only", metavar="EVIDENCE", help="audit a finished run's evidence.json again"
+    )
+    chaos.set_defaults(run=_chaos)
     connector = commands.add_parser("connector", help="write wallet connectors")
     connector_commands = connector.add_subparsers(dest="connector_command", required=True)
     new = connector_commands.add_parser(
@@ -251,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("name", help="the connector's kind: lowercase letters, digits and '_'")
     new.add_argument("--dir", default=".", help="where to write causeway-connector-NAME/")
     new.set_defaults(run=_connector_new)
+    openapi = commands.add_parser("openapi", help="print the acquiring API's OpenAPI document")
+    openapi.add_argument("--out", help="write it to this file (docs/openapi.json) instead")
+    openapi.set_defaults(run=_openapi)
     args = parser.parse_args(argv)
     # The demo prints its own story; the server logs each request.
     level = logging.INFO if args.command == "serve" else logging.WARNING

@@ -2,8 +2,10 @@
 
 ``latency_seconds`` delays every answer after the books are written; ``unknown_status``
 makes pay and inquiry answers carry a ``resultStatus`` Alipay+ does not define, the books
-being written as usual. A body sets the keys it names and leaves the others as they are
-(:class:`connectors.simulation.Faults`).
+being written as usual. The random faults of :class:`connectors.simulation.RandomFaults`
+(``reject_rate``, ``error_rate``, ``drop_rate``, ``slow_rate`` with ``slow_seconds``, and
+``seed``) strike pay, inquiry, cancel and refund alike. A body sets the keys it names and
+leaves the others as they are.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ __all__ = ["UNDEFINED_STATUS", "Faults"]
 UNDEFINED_STATUS = "P"
 
 
-class Faults(simulation.Faults):
+class Faults(simulation.RandomFaults):
     """The faults in force; changed at run time through the control API."""
 
     def disguise(self, answer: dict[str, Any]) -> dict[str, Any]:

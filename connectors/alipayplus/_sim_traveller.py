@@ -34,6 +34,8 @@ class Traveller:
     hub: RsaVerifier = field(repr=False)
     hub_url: str | None = None
     hub_prefix: str = "/aps/api/v1/payments"
+    # Reports sent late, kept referenced until they are done.
+    _late: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
 
     async def _call(self, client: httpx.AsyncClient, api: str, body: dict[str, Any]) -> Any:
         if self.hub_url is None:
@@ -64,9 +66,13 @@ class Traveller:
         return response.json()
 
     async def pay_order(
-        self, code_value: str, customer_id: str, *, reports: int = 1
+        self, code_value: str, customer_id: str, *, reports: int = 1, late: float = 0
     ) -> dict[str, Any]:
-        """Claim the order, charge the traveller, report ``reports`` times; a summary."""
+        """Claim the order, charge the traveller, report ``reports`` times; a summary.
+
+        With ``late`` (seconds) the reports are sent that much later, in the background,
+        and the summary has no ``acks``.
+        """
         async with httpx.AsyncClient(timeout=10) as client:
             claim = await self._call(
                 client, "userInitiatedPay", {"codeValue": code_value, "customerId": customer_id}
@@ -87,10 +93,16 @@ class Traveller:
                 "customerId": customer_id,
                 "payToAmount": pay_to,
             }
-            acks = [
-                (await self._call(client, "notifyPayment", report))["result"]
-                for _ in range(reports)
-            ]
+            if late > 0:
+                task = asyncio.create_task(self._report_later(report, reports, late))
+                self._late.add(task)
+                task.add_done_callback(self._late.discard)
+                acks = None
+            else:
+                acks = [
+                    (await self._call(client, "notifyPayment", report))["result"]
+                    for _ in range(reports)
+                ]
         return {
             "claim": claim["result"],
             "paymentRequestId": claim["paymentRequestId"],
@@ -98,8 +110,17 @@ class Traveller:
             "payToAmount": pay_to,
             "paymentQuote": claim.get("paymentQuote"),
             "charge": charged["result"],
-            "acks": acks,
+            **({} if acks is None else {"acks": acks}),
         }
+
+    async def _report_later(self, report: dict[str, Any], reports: int, late: float) -> None:
+        await asyncio.sleep(late)
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                for _ in range(reports):
+                    await self._call(client, "notifyPayment", report)
+        except (httpx.HTTPError, PermissionError, ValueError):
+            pass  # a late report that is lost as well: the hub must inquire
 
 
 def cashier_page(wallet_name: str, code_value: str, accounts: list[dict[str, Any]]) -> str:

@@ -12,11 +12,17 @@ Its own control API, which is **not** part of Alipay+ and is unsigned::
                            "customer_id", "amount", "currency", "time"}, ...]
     GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
-    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true}  -> the faults set
+    GET  /_sim/struck    {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
+    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
+                          "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
+                          "slow_seconds": 3, "seed": 7}  -> the faults set (see _sim_faults)
     POST /_sim/hub       {"url": "http://127.0.0.1:8080"}  where the wallet's app calls the hub
-    POST /_sim/scan      {"code_value", "customer_id", "reports": 1}  the traveller scans an
-                         order code: userInitiatedPay, the charge, then ``reports`` times
-                         notifyPayment (0 = the report is lost, 2 = it is duplicated)
+    POST /_sim/scan      {"code_value", "customer_id", "reports": 1, "report_delay_seconds": 0}
+                         the traveller scans an order code: userInitiatedPay, the charge,
+                         then ``reports`` times notifyPayment (0 = the report is lost, 2 =
+                         it is duplicated), sent ``report_delay_seconds`` later (0-600; a
+                         late report is sent in the background and not in the answer);
+                         502 when the hub cannot be reached
     GET  /cashier?codeValue=...   the wallet's checkout page for a cashier order (HTML);
     POST /cashier                 the traveller confirms there
                          (either key alone; see ``_sim_faults``)
@@ -40,8 +46,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
@@ -125,7 +132,10 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, operation: Callable[[Mapping[str, Any]], dict[str, Any]]
     ) -> Response:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
+            return Response(status_code=400)
         if not from_hub(request, raw):
             failure = result("F", "INVALID_SIGNATURE", "the request signature does not verify")
             return Response(encode(failure), media_type=_JSON)
@@ -133,6 +143,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             payload = json.loads(raw)
         except ValueError:
             payload = None
+        refused = faults.refuse()
+        if refused is not None:
+            return refused
         if not isinstance(payload, dict):
             answer = result("F", "PARAM_ILLEGAL", "the body is not a JSON object")
         else:
@@ -141,9 +154,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                     answer = operation(payload)
                 except BadRequest as exc:
                     answer = result("F", "PARAM_ILLEGAL", str(exc))
-        # After the books are written (see Faults.delay).
-        await faults.delay()
-        return signed(request, answer)
+        # After the books are written (see RandomFaults.deliver): the wallet did the work,
+        # whatever reaches the hub.
+        return await faults.deliver(signed(request, answer))
 
     async def pay(request: Request) -> Response:
         book.pay_requests += 1
@@ -178,10 +191,16 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             return JSONResponse({"error": "code_value and customer_id are required"}, 400)
         if isinstance(reports, bool) or not isinstance(reports, int) or not 0 <= reports <= 5:
             return JSONResponse({"error": "reports must be 0 to 5"}, 400)
+        late = wanted.get("report_delay_seconds", 0)
+        if isinstance(late, bool) or not isinstance(late, int | float) or not 0 <= late <= 600:
+            return JSONResponse({"error": "report_delay_seconds must be 0 to 600"}, 400)
         try:
-            summary = await traveller.pay_order(code, customer, reports=reports)
+            summary = await traveller.pay_order(code, customer, reports=reports, late=late)
         except LookupError as exc:
             return JSONResponse({"error": str(exc)}, 409)
+        except (httpx.HTTPError, PermissionError, ValueError) as exc:
+            # The hub is down or answered nonsense: the traveller's app shows an error.
+            return JSONResponse({"error": f"the hub: {type(exc).__name__}"}, 502)
         return JSONResponse(summary)
 
     async def cashier(request: Request) -> Response:
@@ -206,7 +225,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": book.accounts_json},
+                views={"accounts": book.accounts_json, "struck": lambda: faults.struck},
                 lock=lock,
                 answer="set",
             ),

@@ -8,8 +8,9 @@ from typing import Any, Literal
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.responses import JSONResponse
 
-from connectors.simulation import Faults, control_routes
+from connectors.simulation import DroppedResponse, Faults, RandomFaults, control_routes
 
 pytestmark = pytest.mark.anyio
 
@@ -140,3 +141,66 @@ def test_update_returns_what_it_set() -> None:
 
 async def test_delay_returns_at_once_without_latency() -> None:
     await Faults().delay()  # no latency: nothing to wait for (a hang would time the test out)
+
+
+# -- random faults (the chaos run's) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        ({"error_rate": 1.5}, "error_rate must be a number from 0 to 1"),
+        ({"drop_rate": -0.1}, "drop_rate must be a number from 0 to 1"),
+        ({"reject_rate": True}, "reject_rate must be a number from 0 to 1"),
+        ({"slow_rate": float("nan")}, "slow_rate must be a number from 0 to 1"),
+        ({"slow_seconds": -1}, "slow_seconds must be a finite number >= 0"),
+        ({"seed": 1.5}, "seed must be an integer or null"),
+        ({"error_rate": 0.5, "latency_seconds": -1}, "latency_seconds"),
+    ],
+)
+def test_random_faults_say_what_is_wrong_and_change_nothing(
+    wanted: dict[str, object], message: str
+) -> None:
+    faults = RandomFaults(error_rate=0.25)
+    with pytest.raises(ValueError, match=message):
+        faults.update(wanted)
+    assert faults.error_rate == 0.25
+    assert faults.latency_seconds == 0.0
+
+
+def test_plain_faults_know_nothing_of_random_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown faults: \['error_rate'\]"):
+        Faults().update({"error_rate": 0.5})
+    assert set(RandomFaults().to_json()) > set(Faults().to_json())
+
+
+async def _outcomes(faults: RandomFaults, calls: int) -> list[str]:
+    seen = []
+    for _ in range(calls):
+        if faults.refuse() is not None:
+            seen.append("refused")
+            continue
+        answer = await faults.deliver(JSONResponse({"ok": True}))
+        seen.append("dropped" if isinstance(answer, DroppedResponse) else str(answer.status_code))
+    return seen
+
+
+async def test_a_seed_replays_the_same_faults() -> None:
+    rates = {"reject_rate": 0.3, "error_rate": 0.3, "drop_rate": 0.3, "seed": 42}
+    first, second = RandomFaults(), RandomFaults()
+    first.update(rates)
+    second.update(rates)
+    one, two = await _outcomes(first, 60), await _outcomes(second, 60)
+    assert one == two
+    assert {"refused", "500", "dropped", "200"} <= set(one)
+    assert first.struck["reject"] == one.count("refused")
+    assert first.struck["error"] == one.count("500")
+    assert first.struck["drop"] == one.count("dropped")
+    first.update({"seed": 42})  # setting the seed again restarts the sequence
+    assert await _outcomes(first, 60) == one
+
+
+async def test_without_rates_nothing_strikes() -> None:
+    faults = RandomFaults(seed=3)
+    assert await _outcomes(faults, 50) == ["200"] * 50
+    assert sum(faults.struck.values()) == 0

@@ -1,0 +1,356 @@
+"""The chaos run (``causeway chaos``): many payments under faults, then an audit.
+
+A merchant plays thousands of seeded scripts (pay, pay twice at once, cancel, cancel
+before pay, partial and full refunds, declines) against a gateway running as a child
+process, while:
+
+- the simulated wallets answer late, refuse with 503 before doing anything, answer 500
+  after writing their books, drop the connection after writing their books, or answer
+  after the hub's timeout (:class:`connectors.simulation.RandomFaults`);
+- the gateway is SIGKILLed and started again every ``kill_every`` seconds;
+- Redis (a ``redis-server`` of the run's own, with nothing persisted) is SIGKILLed and
+  started again every ``redis_every`` seconds;
+- the merchant's notification endpoint is down now and then;
+- requests are duplicated, concurrently and as retries.
+
+Then the faults stop, recovery gets a bounded time to drive everything final, the
+gateway is stopped, and :func:`gateway.audit.audit` checks the gateway's ledger against
+each wallet's ledger and the merchant's inbox. The evidence is saved beside the ledger
+(``evidence.json``) so the audit can be repeated on its own (:func:`audit_saved`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack, suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from connectors import RsaSigner, RsaVerifier
+from connectors.alipayplus.simulator import create_simulator
+from gateway.audit import Audit, Evidence, MerchantAnswer, Notice, WalletEntry, audit, read_ledger
+from gateway.chaos._faults import every, outage, restart, set_faults, start
+from gateway.chaos._merchant import SCRIPTS, Merchant
+from gateway.chaos._stage import (
+    ACQUIRER,
+    WALLETS,
+    ChildProcess,
+    HubTimings,
+    create_database,
+    drop_database,
+    gateway_process,
+    redis_process,
+    simulated_wallet,
+    travellers,
+    write_config,
+)
+from gateway.client import AcquirerClient
+from gateway.local import AcquirerInbox, LocalServer, free_port
+from gateway.schema import notifications, payments, refunds
+
+__all__ = ["SCRIPTS", "ChaosOptions", "ChaosReport", "HubTimings", "audit_saved", "run_chaos"]
+
+
+@dataclass(frozen=True)
+class ChaosOptions:
+    """What to run. ``postgres_url`` names an existing PostgreSQL database beside which the
+    run makes (and afterwards drops, unless ``keep``) a database of its own; without it the
+    ledger is SQLite in ``state_dir`` and the gateway's shared state is in-process (no
+    Redis to restart) unless ``redis_url`` is given. With PostgreSQL and no ``redis_url``
+    the run starts its own ``redis-server`` and restarts it."""
+
+    state_dir: Path
+    payments: int = 2000
+    seed: int = 1
+    duration: float | None = None  # stop starting payments after this many seconds
+    concurrency: int = 16
+    fault_rate: float = 0.03  # each random wallet fault strikes this share of calls
+    latency_seconds: float = 0.005
+    kill_every: float = 10.0  # 0: never kill the gateway
+    redis_every: float = 15.0  # 0: never restart Redis
+    outage_every: float = 7.0  # 0: the merchant's endpoint is never down
+    settle_timeout: float = 180.0
+    postgres_url: str | None = None
+    redis_url: str | None = None
+    keep: bool = False
+    timings: HubTimings = field(default_factory=HubTimings)
+    #: Weights of the merchant's scripts (``gateway.chaos.SCRIPTS``); 0 leaves one out.
+    scripts: Mapping[str, int] = field(default_factory=lambda: dict(SCRIPTS))
+
+
+@dataclass
+class ChaosReport:
+    audit: Audit
+    evidence: Evidence
+    stats: dict[str, Any] = field(default_factory=dict)
+    database_url: str = ""
+    run_dir: Path | None = None  # the ledger (SQLite), logs and evidence.json
+
+
+class _QuietDrops(logging.Filter):
+    """The wallets' dropped answers are deliberate: keep uvicorn from reporting each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -> ChaosReport:
+    """Stage, play, settle and audit one run; ``say`` is told what is happening."""
+    state = options.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    run_id = secrets.token_hex(3)
+    run_dir = state / f"run-{run_id}"
+    run_dir.mkdir()
+    rng = random.Random(options.seed)
+    quiet = _QuietDrops()
+    logging.getLogger("uvicorn.error").addFilter(quiet)
+    people = travellers()
+    stats: dict[str, Any] = {"seed": options.seed, "run": run_id}
+    async with AsyncExitStack() as stack:
+        stack.callback(logging.getLogger("uvicorn.error").removeFilter, quiet)
+        ports = {psp_id: free_port() for psp_id in WALLETS}
+        port = free_port()
+        wallet_urls = {psp_id: f"http://127.0.0.1:{p}" for psp_id, p in ports.items()}
+        config = write_config(
+            state, run_dir, wallet_urls, f"causeway-chaos-{run_id}:", options.timings
+        )
+        keys = state / "keys"
+        inbox = AcquirerInbox(
+            ACQUIRER,
+            (keys / f"acquirer-{ACQUIRER}.pem").read_bytes(),
+            (keys / "hub.pub.pem").read_bytes(),
+        )
+        servers = [
+            LocalServer(create_simulator(simulated_wallet(state, psp_id, people)), port=p)
+            for psp_id, p in ports.items()
+        ]
+        inbox_server = LocalServer(inbox.app)
+        for server in [*servers, inbox_server]:
+            await server.start()
+            stack.push_async_callback(server.stop)
+
+        database_url, redis_url, redis = await _services(options, run_dir, stack, say)
+        stats["backend"] = "PostgreSQL" if options.postgres_url else "SQLite"
+        stats["redis"] = (
+            "own redis-server, restarted"
+            if redis is not None and options.redis_every > 0
+            else "own redis-server"
+            if redis is not None
+            else redis_url
+            if redis_url
+            else "none (in-process stand-ins: nothing to restart)"
+        )
+        gateway = gateway_process(config, state, database_url, redis_url, port)
+        stack.push_async_callback(gateway.stop)
+        await gateway.start()
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=20))
+        for n, url in enumerate(wallet_urls.values()):
+            await set_faults(http, url, options, seed=options.seed * 100 + n)
+        client = AcquirerClient(
+            http,
+            gateway.url,
+            ACQUIRER,
+            RsaSigner((keys / f"acquirer-{ACQUIRER}.pem").read_bytes()),
+            RsaVerifier((keys / "hub.pub.pem").read_bytes()),
+        )
+        merchant = Merchant(
+            client,
+            http,
+            run_id,
+            people,
+            inbox_server.url + AcquirerInbox.PATH,
+            wallet_urls,
+            weights=options.scripts,
+        )
+        for url in wallet_urls.values():  # where the wallets' apps reach the hub
+            (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
+
+        say(
+            f"chaos run {run_id}: {options.payments} payments, seed {options.seed}, "
+            f"{stats['backend']}, Redis: {stats['redis']}; files in {run_dir}"
+        )
+        started = time.monotonic()
+        monkeys = [
+            asyncio.create_task(every(options.kill_every, rng, lambda: restart(gateway))),
+            asyncio.create_task(every(options.outage_every, rng, lambda: outage(inbox))),
+        ]
+        if redis is not None:
+            monkeys.append(
+                asyncio.create_task(every(options.redis_every, rng, lambda: restart(redis)))
+            )
+        try:
+            await _play(merchant, options, rng)
+        finally:
+            for monkey in monkeys:
+                monkey.cancel()
+            await asyncio.gather(*monkeys, return_exceptions=True)
+        stats["load_seconds"] = round(time.monotonic() - started, 1)
+        say(f"load done in {stats['load_seconds']} s; faults off, waiting for recovery")
+
+        # Everything back up and well-behaved: what is left is recovery's job.
+        inbox.failing_with = None
+        if redis is not None and not redis.running:
+            await start(redis)
+        if not gateway.running:
+            await start(gateway)
+        for url in wallet_urls.values():
+            await set_faults(http, url, options, seed=0, off=True)
+        settled_at = time.monotonic()
+        left = await _settle(database_url, merchant, options.settle_timeout)
+        stats["settle_seconds"] = round(time.monotonic() - settled_at, 1)
+        stats["unsettled_at_timeout"] = left
+        await gateway.stop()
+
+        struck = {
+            psp_id: (await http.get(url + "/_sim/struck")).json()
+            for psp_id, url in wallet_urls.items()
+        }
+        ledgers = {
+            f"{psp_id.lower()}-aps": (await http.get(url + "/_sim/ledger")).json()
+            for psp_id, url in wallet_urls.items()
+        }
+        stats.update(
+            payments_started=sum(merchant.scripts.values()),
+            scripts=merchant.scripts,
+            answers=dict(sorted(merchant.codes.items())),
+            merchant_calls=merchant.calls,
+            merchant_unreachable=merchant.unreachable,
+            gateway_kills=gateway.kills,
+            redis_restarts=redis.kills if redis is not None else 0,
+            faults_struck=struck,
+            notifications_received=len(inbox.received),
+        )
+        evidence = await read_ledger(database_url)
+        evidence = evidence.replace(
+            wallets={r: tuple(WalletEntry.from_json(e) for e in es) for r, es in ledgers.items()},
+            inbox=tuple(Notice(n, b) for n, b in inbox.received),
+            answers=tuple(merchant.answers.values()),
+        )
+        _save(run_dir / "evidence.json", database_url, ledgers, inbox.received, merchant, stats)
+        return ChaosReport(audit(evidence), evidence, stats, database_url, run_dir)
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: the stack may swallow)
+
+
+async def _services(
+    options: ChaosOptions, run_dir: Path, stack: AsyncExitStack, say: Callable[[str], None]
+) -> tuple[str, str | None, ChildProcess | None]:
+    """The ledger's URL, Redis's URL and the Redis process the run owns, if any."""
+    if options.postgres_url is None:
+        return f"sqlite+aiosqlite:///{run_dir / 'ledger.db'}", options.redis_url, None
+    name, database_url = await create_database(options.postgres_url)
+    if not options.keep:
+        stack.push_async_callback(drop_database, options.postgres_url, name)
+    else:
+        say(f"the ledger is kept in database {name}")
+    if options.redis_url:
+        return database_url, options.redis_url, None
+    redis = redis_process(free_port(), run_dir)
+    stack.push_async_callback(redis.stop)
+    await redis.start()
+    return database_url, redis.url, redis
+
+
+async def _play(merchant: Merchant, options: ChaosOptions, rng: random.Random) -> None:
+    gate = asyncio.Semaphore(options.concurrency)
+    stop_at = None if options.duration is None else time.monotonic() + options.duration
+    seeds = [rng.getrandbits(64) for _ in range(options.payments)]
+
+    async def one(number: int) -> None:
+        async with gate:
+            if stop_at is not None and time.monotonic() > stop_at:
+                return
+            await merchant.play(number, random.Random(seeds[number]))
+
+    await asyncio.gather(*(one(n) for n in range(options.payments)))
+
+
+async def _settle(database_url: str, merchant: Merchant, within: float) -> int:
+    """Wait until no payment or refund is open and no notification is undelivered (or
+    ``within`` seconds); how many were still open."""
+    engine = create_async_engine(database_url)
+    open_count = -1
+    try:
+        give_up = time.monotonic() + within
+        while time.monotonic() < give_up:
+            await merchant.finish_refunds()
+            with suppress(SQLAlchemyError, OSError):  # the database may be busy; ask again
+                async with engine.connect() as connection:
+                    open_count = int(
+                        (
+                            await connection.execute(
+                                sa.select(sa.func.count()).where(
+                                    payments.c.status.in_(["PENDING", "UNKNOWN"])
+                                )
+                            )
+                        ).scalar_one()
+                        + (
+                            await connection.execute(
+                                sa.select(sa.func.count()).where(
+                                    refunds.c.status.in_(["PENDING", "UNKNOWN"])
+                                )
+                            )
+                        ).scalar_one()
+                        + (
+                            await connection.execute(
+                                sa.select(sa.func.count()).where(
+                                    notifications.c.status == "PENDING"
+                                )
+                            )
+                        ).scalar_one()
+                    )
+                if open_count == 0:
+                    return 0
+            await asyncio.sleep(1.0)
+    finally:
+        await engine.dispose()
+    return open_count
+
+
+def _save(
+    path: Path,
+    database_url: str,
+    ledgers: dict[str, Any],
+    received: list[tuple[str, dict[str, Any]]],
+    merchant: Merchant,
+    stats: dict[str, Any],
+) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "database_url": database_url,
+                "wallets": ledgers,
+                "inbox": [{"notification_id": n, "body": b} for n, b in received],
+                "answers": [asdict(a) for a in merchant.answers.values()],
+                "stats": stats,
+            },
+            indent=1,
+        )
+    )
+
+
+async def audit_saved(evidence_file: Path, database_url: str | None = None) -> Audit:
+    """Audit a finished run again from its ``evidence.json`` (and its ledger, at the URL
+    saved there unless ``database_url`` names another)."""
+    saved = json.loads(await asyncio.to_thread(evidence_file.read_text))
+    evidence = await read_ledger(database_url or saved["database_url"])
+    evidence = evidence.replace(
+        wallets={
+            route: tuple(WalletEntry.from_json(e) for e in entries)
+            for route, entries in saved["wallets"].items()
+        },
+        inbox=tuple(Notice(n["notification_id"], n["body"]) for n in saved["inbox"]),
+        answers=tuple(MerchantAnswer(**a) for a in saved["answers"]),
+    )
+    return audit(evidence)

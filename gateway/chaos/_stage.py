@@ -1,0 +1,315 @@
+"""The chaos run's stage: keys, the gateway's configuration, the processes it kills.
+
+The gateway and Redis run as child processes so they can be SIGKILLed and started again;
+the wallets and the merchant's inbox run in the driver's own event loop, so their books
+outlive every crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from connectors.alipayplus.simulator import SimulatedAccount, SimulatedWallet
+from gateway.keys import ensure_key_pairs, key_names
+
+__all__ = [
+    "ACQUIRER",
+    "WALLETS",
+    "ChildProcess",
+    "HubTimings",
+    "Traveller",
+    "create_database",
+    "drop_database",
+    "gateway_process",
+    "redis_process",
+    "simulated_wallet",
+    "travellers",
+    "write_config",
+]
+
+ACQUIRER = "SIAM_ACQ"  # settles in THB
+#: The wallets of the run: psp id → (currency, region, payment-code prefix).
+WALLETS: Mapping[str, tuple[str, str, str]] = {
+    "KAKAOPAY": ("KRW", "KR", "281002"),
+    "GCASH": ("PHP", "PH", "281001"),
+}
+_RATES = Path(__file__).resolve().parents[2] / "config" / "fx.toml"
+_RICH = 10**12  # minor units: a traveller who never runs out
+_POOR = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Traveller:
+    wallet: str
+    customer_id: str
+    payment_code: str
+    poor: bool
+
+
+def travellers(per_wallet: int = 8) -> list[Traveller]:
+    """Each wallet's travellers: ``per_wallet`` rich ones and one whose balance is tiny
+    (every payment of theirs is declined)."""
+    found = []
+    for psp_id, (_, _, prefix) in WALLETS.items():
+        for i in range(per_wallet + 1):
+            poor = i == per_wallet
+            found.append(Traveller(psp_id, f"{psp_id}-{i:03d}", f"{prefix}{900 + i:012d}", poor))
+    return found
+
+
+def simulated_wallet(state_dir: Path, psp_id: str, people: list[Traveller]) -> SimulatedWallet:
+    keys = state_dir / "keys"
+    currency = WALLETS[psp_id][0]
+    return SimulatedWallet(
+        psp_id=psp_id,
+        currency=currency,
+        client_id=psp_id,
+        private_key=(keys / f"wallet-{psp_id}.pem").read_bytes(),
+        hub_public_key=(keys / "hub.pub.pem").read_bytes(),
+        accounts=[
+            SimulatedAccount(
+                t.customer_id, t.payment_code, _POOR if t.poor else _RICH, t.customer_id
+            )
+            for t in people
+            if t.wallet == psp_id
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HubTimings:
+    """The hub's clocks, shortened so that a run settles in seconds, not minutes."""
+
+    wallet_timeout_seconds: float = 2.0
+    lock_ttl_seconds: float = 10.0  # must exceed 2 × the wallet timeout + 5 s
+    lock_wait_seconds: float = 5.0
+    recovery_deadline_seconds: int = 20
+    order_ttl_seconds: int = 10
+    notification_poll_seconds: float = 0.25
+    notification_lease_seconds: float = 5.0  # must exceed the wallet timeout
+    notification_schedule: tuple[float, ...] = (0, 0.5, 1, 1, 2, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5)
+
+
+def write_config(
+    state_dir: Path,
+    run_dir: Path,
+    wallet_urls: Mapping[str, str],
+    redis_prefix: str,
+    timings: HubTimings,
+) -> Path:
+    """Keys for the acquirer and the wallets (in ``state_dir``, kept between runs), and the
+    gateway's configuration file (in ``run_dir``)."""
+    ensure_key_pairs(state_dir / "keys", key_names([ACQUIRER], list(WALLETS)))
+    t = timings
+    schedule = ", ".join(str(s) for s in t.notification_schedule)
+    text = f"""\
+[hub]
+private_key_file = "{{state}}/keys/hub.pem"
+request_time_skew_seconds = 3600
+wallet_timeout_seconds = {t.wallet_timeout_seconds}
+lock_ttl_seconds = {t.lock_ttl_seconds}
+lock_wait_seconds = {t.lock_wait_seconds}
+recovery_deadline_seconds = {t.recovery_deadline_seconds}
+order_ttl_seconds = {t.order_ttl_seconds}
+
+[notifications]
+poll_seconds = {t.notification_poll_seconds}
+schedule_seconds = [{schedule}]
+lease_seconds = {t.notification_lease_seconds}
+
+[storage]
+database_url = "set by CAUSEWAY_DATABASE_URL"
+redis_prefix = "{redis_prefix}"
+
+[fx]
+rates_file = "{_RATES}"
+default_spread_bps = 150
+
+[[acquirers]]
+client_id = "{ACQUIRER}"
+name = "Chaos Acquiring"
+public_key_file = "{{state}}/keys/acquirer-{ACQUIRER}.pub.pem"
+settlement_currency = "THB"
+region = "TH"
+"""
+    for psp_id, (currency, region, prefix) in WALLETS.items():
+        text += f"""
+[[wallets]]
+psp_id = "{psp_id}"
+name = "{psp_id.title()}"
+currency = "{currency}"
+region = "{region}"
+method_types = ["{psp_id}"]
+code_prefixes = ["{prefix}"]
+
+[[routes]]
+name = "{psp_id.lower()}-aps"
+wallet = "{psp_id}"
+kind = "alipayplus"
+[routes.settings]
+base_url = "{wallet_urls[psp_id]}"
+client_id = "CAUSEWAY"
+psp_id = "{psp_id}"
+private_key_file = "{{state}}/keys/hub.pem"
+wallet_public_key_file = "{{state}}/keys/wallet-{psp_id}.pub.pem"
+"""
+    path = run_dir / "causeway.toml"
+    path.write_text(text)
+    return path
+
+
+class ChildProcess:
+    """A child process the run starts, SIGKILLs and starts again, logging to one file."""
+
+    def __init__(self, name: str, command: list[str], env: Mapping[str, str], log: Path) -> None:
+        self.name = name
+        self._command = command
+        self._env = dict(env)
+        self._log_path = log
+        self._log: IO[bytes] | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self.kills = 0
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self, *, within: float = 30.0) -> None:
+        if self._log is None:
+            self._log = self._log_path.open("ab")
+        self._process = await asyncio.create_subprocess_exec(
+            *self._command, env=self._env, stdout=self._log, stderr=self._log
+        )
+        try:
+            await self._wait_ready(within)
+        except BaseException:
+            # Never leave a half-started process behind.
+            if self._process.returncode is None:
+                self._process.kill()
+                await self._process.wait()
+            raise
+
+    async def _wait_ready(self, within: float) -> None:
+        raise NotImplementedError
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean-up, no last words, as a crash or the OOM killer."""
+        if self._process is not None and self._process.returncode is None:
+            self._process.send_signal(signal.SIGKILL)
+            await self._process.wait()
+            self.kills += 1
+
+    async def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not stopped within 10 s."""
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _check_alive(self) -> None:
+        if self._process is not None and self._process.returncode is not None:
+            raise RuntimeError(
+                f"{self.name} exited with {self._process.returncode} while starting; "
+                f"see {self._log_path}"
+            )
+
+
+class _Gateway(ChildProcess):
+    def __init__(self, env: Mapping[str, str], port: int, log: Path) -> None:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.asgi:app"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        super().__init__("the gateway", command, env, log)
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def _wait_ready(self, within: float) -> None:
+        async with httpx.AsyncClient(timeout=1) as http:
+            for _ in range(int(within / 0.1)):
+                self._check_alive()
+                with suppress(httpx.TransportError):
+                    if (await http.get(self.url + "/health")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"the gateway did not start within {within} s; see {self._log_path}")
+
+
+def gateway_process(
+    config: Path, state_dir: Path, database_url: str, redis_url: str | None, port: int
+) -> _Gateway:
+    """The gateway on ``port``, logging beside its configuration."""
+    env = {
+        **os.environ,
+        "CAUSEWAY_CONFIG": str(config),
+        "CAUSEWAY_STATE_DIR": str(state_dir),
+        "CAUSEWAY_DATABASE_URL": database_url,
+        "CAUSEWAY_REDIS_URL": redis_url or "",
+    }
+    return _Gateway(env, port, config.parent / "gateway.log")
+
+
+class _Redis(ChildProcess):
+    def __init__(self, port: int, log: Path) -> None:
+        # Nothing persisted: a restart loses every key, the worst case for the locks.
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        super().__init__("redis-server", command, os.environ, log)
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    async def _wait_ready(self, within: float) -> None:
+        for _ in range(int(within / 0.1)):
+            self._check_alive()
+            redis = Redis.from_url(self.url, socket_connect_timeout=0.5)
+            try:
+                await redis.ping()
+                return
+            except (OSError, RedisError):
+                await asyncio.sleep(0.1)
+            finally:
+                await redis.aclose()
+        raise RuntimeError(f"redis-server did not start within {within} s")
+
+
+def redis_process(port: int, run_dir: Path) -> _Redis:
+    return _Redis(port, run_dir / "redis.log")
+
+
+async def create_database(admin_url: str) -> tuple[str, str]:
+    """A fresh database beside ``admin_url``'s; (its name, its SQLAlchemy URL)."""
+    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"causeway_chaos_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(plain, timeout=5)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base = plain.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(plain, timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()

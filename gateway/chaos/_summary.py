@@ -1,0 +1,69 @@
+"""The chaos run's summary: what was done to the gateway, and what the audit found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+
+from gateway.audit import Audit
+
+__all__ = ["summary"]
+
+#: Violations shown per check; the rest are counted.
+SHOWN = 10
+
+
+def summary(audit: Audit, stats: dict[str, Any]) -> Group:
+    """The run's table (left out without ``stats``), the audit's, and every violation."""
+    run = Table(title="Chaos run", show_header=False)
+    run.add_column("what")
+    run.add_column("how many")
+    for name, value in (
+        ("backend", stats.get("backend")),
+        ("Redis", stats.get("redis")),
+        ("seed", stats.get("seed")),
+        ("payments started", stats.get("payments_started")),
+        ("merchant calls (unreachable)", _pair(stats, "merchant_calls", "merchant_unreachable")),
+        ("gateway SIGKILLs", stats.get("gateway_kills")),
+        ("Redis restarts", stats.get("redis_restarts")),
+        ("notifications received", stats.get("notifications_received")),
+        ("load / settle seconds", _pair(stats, "load_seconds", "settle_seconds")),
+        ("still open when settling timed out", stats.get("unsettled_at_timeout")),
+    ):
+        run.add_row(name, str(value))
+    for wallet, struck in (stats.get("faults_struck") or {}).items():
+        run.add_row(f"{wallet} faults", ", ".join(f"{k} {v}" for k, v in struck.items()))
+    run.add_row("payments by state", _counts(audit.payments))
+    run.add_row("refunds by state", _counts(audit.refunds))
+    run.add_row("scripts", ", ".join(f"{k} {v}" for k, v in (stats.get("scripts") or {}).items()))
+    run.add_row("answers", ", ".join(f"{k} {v}" for k, v in (stats.get("answers") or {}).items()))
+
+    checks = Table(title="Audit")
+    checks.add_column("check")
+    checks.add_column("checked", justify="right")
+    checks.add_column("violations", justify="right")
+    for check in audit.checks:
+        style = "red" if check.violations else "green"
+        checks.add_row(check.name, str(check.checked), f"[{style}]{len(check.violations)}[/]")
+    lines: list[str] = []
+    for check in audit.checks:
+        lines += [f"[red]✗ {check.name}:[/] {v}" for v in check.violations[:SHOWN]]
+        if len(check.violations) > SHOWN:
+            lines.append(f"[red]✗ {check.name}:[/] … and {len(check.violations) - SHOWN} more")
+    lines += [f"[yellow]note:[/] {note}" for note in audit.notes]
+    verdict = (
+        "[green]PASS: no violations[/]"
+        if audit.ok
+        else (f"[red]FAIL: {len(audit.violations)} violations[/]")
+    )
+    return Group(*([run] if stats else []), checks, *lines, verdict)
+
+
+def _pair(stats: dict[str, Any], first: str, second: str) -> str:
+    return f"{stats.get(first)} ({stats.get(second)})"
+
+
+def _counts(counts: Any) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
