@@ -17,6 +17,8 @@ A decline is not an error: it is a result (``PaymentResult.declined``). Exceptio
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 __all__ = [
     "ConnectorConfigError",
     "ConnectorError",
@@ -26,6 +28,7 @@ __all__ = [
     "WalletTimeout",
     "WalletTransportError",
     "WalletUnreachable",
+    "first_problem",
 ]
 
 
@@ -75,3 +78,12 @@ class WalletUnreachable(WalletTransportError):
 
 class WalletTimeout(WalletTransportError):
     """Raised when the wallet did not answer in time after the request was sent."""
+
+
+def first_problem(exc: ValidationError) -> str:
+    """``where: what`` of a wallet answer's first invalid field, without its value: an
+    answer may carry the payer's code or number, which must not reach a log line. Raise
+    the error this describes ``from None``, so the answer does not ride along either."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"

@@ -18,15 +18,16 @@ from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import signed_content
 from gateway import render, wallet_api, wire
 from gateway.config import Settings
-from gateway.errors import RequestRejected, StorageUnavailable
+from gateway.errors import CoordinationUnavailable, RequestRejected, StorageUnavailable
 from gateway.hub import Acquirer, Hub
+from gateway.openapi import OPENAPI_PATH, serve_openapi
 from gateway.results import ResultCode
 from gateway.wallet_api import WalletClient
 
@@ -34,8 +35,17 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 log = logging.getLogger("causeway.api")
 
-#: The largest request body accepted; an Alipay+ pay request is a few kilobytes.
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = wire.MAX_BODY_BYTES
+
+# What an acquirer reads when a service behind the gateway is down. Both are U: call again
+# with the same request id (or inquire), which is always safe.
+_LEDGER_DOWN = (
+    "The gateway's ledger is unavailable. Inquire, or call again with the same request id."
+)
+_LOCKS_DOWN = (
+    "The gateway's lock service is unavailable; nothing was recorded or sent to a wallet. "
+    "Call again with the same request id."
+)
 
 Endpoint = Callable[[Hub, Acquirer, bytes], Awaitable[dict[str, Any]]]
 WalletEndpoint = Callable[[Hub, WalletClient, bytes], Awaitable[dict[str, Any]]]
@@ -153,12 +163,16 @@ async def _handle(request: Request) -> Response:
     try:
         if request.method != "POST":
             raise RequestRejected(ResultCode.METHOD_NOT_SUPPORTED)
+        if api == "pay" and hub.engine.in_flight >= hub.engine.payments_in_flight:
+            # Refused before the body is read, parsed or verified, so that shedding an
+            # overload costs one signature (the answer's); the engine checks again.
+            raise RequestRejected(ResultCode.REQUEST_TRAFFIC_EXCEED_LIMIT)
         if api in ENDPOINTS:
-            body = await _read_body(request)
+            body = await _read_json_body(request)
             acquirer = _authenticate(hub, request, body, hub.acquirers)
             document = await ENDPOINTS[api](hub, acquirer, body)
         elif api in WALLET_ENDPOINTS:
-            body = await _read_body(request)
+            body = await _read_json_body(request)
             wallet = _authenticate(hub, request, body, hub.wallet_clients)
             document = await WALLET_ENDPOINTS[api](hub, wallet, body)
         else:
@@ -166,8 +180,13 @@ async def _handle(request: Request) -> Response:
     except RequestRejected as exc:
         document = {"result": wire.result_json(exc.code, exc.message)}
     except StorageUnavailable as exc:
+        # The outcome may be recorded or not (the wallet may even have answered): the
+        # acquirer inquires or calls again with the same request id, which is safe.
         log.warning("api=%s client=%s %s", api, client_id, exc)
-        document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION)}
+        document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION, _LEDGER_DOWN)}
+    except CoordinationUnavailable as exc:
+        log.warning("api=%s client=%s %s", api, client_id, exc)
+        document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION, _LOCKS_DOWN)}
     except Exception:
         # Never a 500 or a trace to a merchant: the outcome is unknown, so the acquirer
         # inquires or retries with the same request id, which is safe.
@@ -185,19 +204,57 @@ async def _handle(request: Request) -> Response:
     return _signed(hub, request, client_id, document)
 
 
+#: Headers read once each: sent twice, which one counts would be a guess.
+_SINGLE_HEADERS = ("Client-Id", "Request-Time", "Signature", "Content-Type")
+#: All header lines together; a signed request needs under one kilobyte. (uvicorn's
+#: httptools parser sets no limit of its own.)
+_MAX_HEADER_BYTES = 16 * 1024
+
+
+async def _read_json_body(request: Request) -> bytes:
+    """The body of an Alipay+-form call, once its headers are not ambiguous and, when a
+    ``Content-Type`` is sent, it is JSON in UTF-8."""
+    if sum(len(name) + len(value) for name, value in request.headers.raw) > _MAX_HEADER_BYTES:
+        raise RequestRejected(
+            ResultCode.PARAM_ILLEGAL, f"the headers exceed {_MAX_HEADER_BYTES} bytes"
+        )
+    for name in _SINGLE_HEADERS:
+        if len(request.headers.getlist(name)) > 1:
+            raise RequestRejected(ResultCode.PARAM_ILLEGAL, f"the {name} header is sent twice")
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+        if media_type != "application/json":
+            raise RequestRejected(
+                ResultCode.MEDIA_TYPE_NOT_ACCEPTABLE,
+                "Content-Type must be application/json",
+            )
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+                raise RequestRejected(
+                    ResultCode.MEDIA_TYPE_NOT_ACCEPTABLE, "the body's charset must be UTF-8"
+                )
+    return await _read_body(request)
+
+
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise RequestRejected(ResultCode.PARAM_ILLEGAL, f"the body exceeds {MAX_BODY_BYTES} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise RequestRejected(
-                ResultCode.PARAM_ILLEGAL, f"the body exceeds {MAX_BODY_BYTES} bytes"
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise RequestRejected(
+                    ResultCode.PARAM_ILLEGAL, f"the body exceeds {MAX_BODY_BYTES} bytes"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        # Nobody reads the answer; this keeps a body cut short out of the error log.
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body was cut short") from exc
     return b"".join(chunks)
 
 
@@ -236,13 +293,19 @@ async def _callback(request: Request) -> Response:
 
 
 async def _health(request: Request) -> Response:
+    """Liveness and readiness in one: 200 while the ledger and Redis answer, 503 (with
+    which one is down) otherwise, so a load balancer sends traffic elsewhere."""
     hub: Hub = request.app.state.hub
+    services = await hub.check_services()
+    ready = all(state in ("ok", "in-process") for state in services.values())
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "ok" if ready else "degraded",
+            "services": services,
             "routes": sorted(r.name for r in hub.engine.router.routes),
             "disabled_routes": hub.skipped_routes,
-        }
+        },
+        status_code=200 if ready else 503,
     )
 
 
@@ -268,6 +331,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route("/wallets/{route}/notify", _callback, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
+            Route(OPENAPI_PATH, serve_openapi, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -4,11 +4,17 @@ Every scalar on the wire is a JSON string, so the models take ``StrictStr`` and 
 number where a string belongs is ``PARAM_ILLEGAL``. Unknown fields are ignored, as the
 Alipay+ API grows fields over time. :func:`parse` turns the first validation error into a
 message naming the field, e.g. ``paymentAmount.value: must be a positive integer``.
+
+A body is strict JSON in UTF-8: no byte-order mark, no ``NaN`` or ``Infinity``, no member
+named twice (two parsers could each read a different one), no string holding NUL or a lone
+surrogate (neither can be stored). :mod:`gateway.openapi` publishes these models as the
+API's OpenAPI document, so a constraint written here is documented there.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, TypeVar
 
@@ -19,6 +25,7 @@ from gateway.errors import RequestRejected
 from gateway.results import ResultCode
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "CancelPaymentRequest",
     "ConsultPaymentRequest",
     "InquiryPaymentRequest",
@@ -32,6 +39,9 @@ __all__ = [
     "quote_json",
     "result_json",
 ]
+
+#: The largest request body accepted; an Alipay+ pay request is a few kilobytes.
+MAX_BODY_BYTES = 64 * 1024
 
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
 
@@ -50,8 +60,23 @@ def _minor_units(value: str) -> str:
     return value
 
 
-Currency = Annotated[StrictStr, AfterValidator(_currency)]
-MinorUnits = Annotated[StrictStr, AfterValidator(_minor_units)]
+# The validators say more than a JSON schema can; the schema states what it can of them.
+Currency = Annotated[
+    StrictStr,
+    AfterValidator(_currency),
+    Field(
+        description="ISO 4217 alphabetic code of a currency with a minor unit",
+        json_schema_extra={"pattern": "^[A-Z]{3}$", "examples": ["THB", "JPY", "USD"]},
+    ),
+]
+MinorUnits = Annotated[
+    StrictStr,
+    AfterValidator(_minor_units),
+    Field(
+        description='integer minor units (JPY 1200 is "1200", USD 12.00 is "1200")',
+        json_schema_extra={"pattern": "^(0|[1-9][0-9]{0,17})$", "examples": ["125000"]},
+    ),
+]
 Id64 = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 Region = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
 NotifyUrl = Annotated[StrictStr, Field(pattern=r"^https?://\S+$", max_length=2048)]
@@ -96,14 +121,18 @@ class Order(_Model):
 
 
 class PaymentMethod(_Model):
-    paymentMethodType: Annotated[StrictStr, Field(min_length=1, max_length=64)]
-    paymentMethodId: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
+    paymentMethodType: Annotated[
+        StrictStr, Field(min_length=1, max_length=64, examples=["CONNECT_WALLET", "GCASH"])
+    ]
+    paymentMethodId: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="the user-presented payment code", examples=["281002000000000013"]
+    )
 
 
 class PaymentFactor(_Model):
-    isInStorePayment: StrictStr | None = None
-    isCashierPayment: StrictStr | None = None
-    inStorePaymentScenario: StrictStr | None = None
+    isInStorePayment: StrictStr | None = Field(None, examples=["true"])
+    isCashierPayment: StrictStr | None = Field(None, examples=["false", "true"])
+    inStorePaymentScenario: StrictStr | None = Field(None, examples=["PaymentCode", "OrderCode"])
     presentmentMode: StrictStr | None = None
 
 
@@ -177,14 +206,78 @@ class ConsultPaymentRequest(_Model):
 
 Model = TypeVar("Model", bound=BaseModel)
 
+# Postgres text cannot hold NUL, and no encoding can hold a lone surrogate.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class _BadJson(ValueError):
+    """Raised while decoding when the text is JSON Python reads but the wire does not allow."""
+
+
+def _no_constants(name: str) -> Any:
+    raise _BadJson(f"{name} is not a JSON value")
+
+
+def _number(text: str) -> Any:
+    # No scalar on the wire is a number; an unknown member may be one, but not a huge one.
+    if len(text) > 32:
+        raise _BadJson("a number has more than 32 characters")
+    number = float(text) if any(c in text for c in ".eE") else int(text)
+    if not math.isfinite(number):
+        raise _BadJson(f"{text} is out of range")
+    return number
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for name in names if names.count(name) > 1)
+        raise _BadJson(f"the member {twice!r} appears twice")
+    return document
+
+
+def _load(body: bytes) -> Any:
+    """``body`` as strict JSON, or ``RequestRejected(PARAM_ILLEGAL)`` saying what is wrong."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is not UTF-8") from exc
+    if text.startswith("\ufeff"):
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body starts with a byte-order mark")
+    try:
+        document = json.loads(
+            text,
+            parse_constant=_no_constants,
+            parse_float=_number,
+            parse_int=_number,
+            object_pairs_hook=_members,
+        )
+    except _BadJson as exc:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, f"the body is not valid: {exc}") from exc
+    except ValueError as exc:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is not valid JSON") from exc
+    except RecursionError as exc:
+        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is nested too deeply") from exc
+    pending = [document]
+    while pending:  # not recursive: the depth is the sender's choice
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and _UNSTORABLE.search(value):
+            raise RequestRejected(
+                ResultCode.PARAM_ILLEGAL, "the body has a string with NUL or a lone surrogate"
+            )
+    return document
+
 
 def parse(model: type[Model], body: bytes) -> Model:
     """Validate ``body`` as ``model`` or raise ``RequestRejected(PARAM_ILLEGAL)`` naming
     the first field that is wrong."""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is not valid JSON") from exc
+    document = _load(body)
     if not isinstance(document, dict):
         raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body must be a JSON object")
     try:

@@ -21,6 +21,7 @@ import httpx
 from pydantic import ValidationError
 
 from connectors import RsaSigner, RsaVerifier, WalletProtocolError, signed_content
+from connectors._errors import first_problem
 from connectors.alipayplus._wire import WireResponse
 
 __all__ = ["Envelope"]
@@ -86,11 +87,7 @@ class Envelope:
         try:
             body = model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
-            raise self._error(
-                f"{api}: malformed response ({where}: {first['msg']})", status
-            ) from exc
+            raise self._error(f"{api}: malformed response ({first_problem(exc)})", status) from None
         self._check_signature(api, response, body)
         return body
 

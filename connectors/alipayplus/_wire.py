@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CancelResponse",
@@ -100,7 +100,7 @@ class WireOrder(_Request):
 
 class WirePaymentMethod(_Request):
     paymentMethodType: str
-    paymentMethodId: str
+    paymentMethodId: str = Field(repr=False)
 
 
 class WirePaymentFactor(_Request):

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from connectors import WalletProtocolError
+from connectors._errors import first_problem
 from connectors.kakaopay._wire import ErrorBody
 
 __all__ = ["Envelope"]
@@ -84,11 +85,9 @@ class Envelope:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise self._error(
-                f"{api}: malformed HTTP {status} answer ({where}: {first['msg']})", status
-            ) from exc
+                f"{api}: malformed HTTP {status} answer ({first_problem(exc)})", status
+            ) from None
 
     def _error(self, message: str, status: int) -> WalletProtocolError:
         return WalletProtocolError(message, connector=self._connector, http_status=status)

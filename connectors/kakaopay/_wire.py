@@ -114,7 +114,7 @@ class _Request(BaseModel):
 class ReadyBody(_Request):
     cid: str
     partner_order_id: str
-    partner_user_id: str
+    partner_user_id: str = Field(repr=False)
     item_name: str
     quantity: int
     total_amount: int
@@ -179,7 +179,7 @@ class OrderResponse(_Response):
     cid: str | None = None
     status: str
     partner_order_id: str | None = None
-    partner_user_id: str | None = None
+    partner_user_id: str | None = Field(None, repr=False)
     payment_method_type: str | None = None
     amount: WireAmount | None = None
     canceled_amount: WireAmount | None = None

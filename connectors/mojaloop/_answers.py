@@ -34,6 +34,7 @@ import httpx
 from pydantic import ValidationError
 
 from connectors import WalletProtocolError
+from connectors._errors import first_problem
 from connectors.mojaloop._wire import ErrorResponse, TransferResponse
 
 __all__ = ["Answer", "Refused", "Reported", "Silent", "ilp_condition", "read"]
@@ -86,13 +87,11 @@ def read(
         try:
             body = model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise WalletProtocolError(
-                f"{api}: malformed response ({where}: {first['msg']})",
+                f"{api}: malformed response ({first_problem(exc)})",
                 connector=connector,
                 http_status=status,
-            ) from exc
+            ) from None
         _check_echo(body, connector, api, status, transfer_id, home_transaction_id)
         _check_fulfilment(body, connector, api)
         return Reported(body, final=True)

@@ -73,7 +73,7 @@ class WireParty(_Request):
 
     type: str | None = None
     idType: str
-    idValue: str
+    idValue: str = Field(repr=False)
     fspId: str | None = None
 
 

@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from connectors import PaymentResult, RefundResult, WalletProtocolError
+from connectors._errors import first_problem
 from connectors.mpesa._translate import EAT
 from connectors.mpesa._wire import (
     DarajaError,
@@ -65,9 +66,7 @@ def read(
             raise ValueError(f"HTTP {status} without a Daraja error body")
         return model.model_validate(payload)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        problem = f"{where}: {first['msg']}"
+        problem = first_problem(exc)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
         problem = str(exc)
     raise WalletProtocolError(

@@ -100,9 +100,9 @@ class StkPushBody(_Body):
     Timestamp: str
     TransactionType: str
     Amount: int
-    PartyA: str
+    PartyA: str = Field(repr=False)
     PartyB: str
-    PhoneNumber: str
+    PhoneNumber: str = Field(repr=False)
     CallBackURL: str
     AccountReference: str
     TransactionDesc: str

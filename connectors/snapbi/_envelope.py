@@ -28,6 +28,7 @@ import httpx
 from pydantic import ValidationError
 
 from connectors import WalletProtocolError
+from connectors._errors import first_problem
 from connectors.snapbi._settings import HEADER_TOKEN, ConnectorSettings
 from connectors.snapbi._signature import external_id, jakarta_time
 from connectors.snapbi._wire import Api, WireResponse
@@ -103,11 +104,9 @@ class Envelope:
         try:
             body = model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise self._error(
-                f"{api.name}: malformed response ({where}: {first['msg']})", status
-            ) from exc
+                f"{api.name}: malformed response ({first_problem(exc)})", status
+            ) from None
         code = body.code
         if code.http // 100 == 2 and (status // 100 != 2 or code.service != api.service):
             raise self._error(

@@ -23,6 +23,7 @@ import httpx
 from pydantic import ValidationError
 
 from connectors import WalletProtocolError
+from connectors._errors import first_problem
 from connectors.wechatpay._wire import ReturnCode, WireReply
 from connectors.wechatpay._xml import Signer, XmlError, decode, encode
 
@@ -83,11 +84,7 @@ class Envelope:
         try:
             reply = model.model_validate(fields)
         except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
-            raise self._error(
-                f"{api}: malformed answer ({where}: {first['msg']})", status
-            ) from None
+            raise self._error(f"{api}: malformed answer ({first_problem(exc)})", status) from None
         for name in ("appid", "mch_id"):
             self.check_echo(api, name, self._identity[name], fields.get(name) or None)
         return reply

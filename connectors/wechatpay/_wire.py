@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "BusinessResult",
@@ -98,7 +98,7 @@ class MicropayBody(_Body):
     total_fee: str
     fee_type: str
     spbill_create_ip: str
-    auth_code: str
+    auth_code: str = Field(repr=False)
 
 
 class OrderRef(_Body):

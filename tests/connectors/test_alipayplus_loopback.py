@@ -106,3 +106,34 @@ async def test_a_closed_port_is_unreachable(settings: dict[str, Any]) -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(WalletUnreachable):
             await exchange(client, connector.build_pay(PAY), connector="kr")
+
+
+async def test_a_dropped_answer_hides_a_charge_that_an_inquiry_finds(
+    settings: dict[str, Any], wallet_url: str
+) -> None:
+    connector = connector_at(settings, wallet_url)
+    async with httpx.AsyncClient() as client:
+        await client.post(f"{wallet_url}/_sim/faults", json={"drop_rate": 1})
+        with pytest.raises(WalletTimeout):  # the connection ends mid-answer
+            await exchange(client, connector.build_pay(PAY), connector="kr")
+        await client.post(f"{wallet_url}/_sim/faults", json={"drop_rate": 0})
+        inquiry = InquireRequest(PAY.wallet_request_id, "CAUSEWAY")
+        response = await exchange(client, connector.build_inquire(inquiry), connector="kr")
+        assert connector.parse_inquire(inquiry, response).outcome is Outcome.SUCCEEDED
+        assert (await client.get(f"{wallet_url}/_sim/stats")).json()["charges"] == 1
+        assert (await client.get(f"{wallet_url}/_sim/struck")).json()["drop"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "charges"), [("reject_rate", 503, 0), ("error_rate", 500, 1)]
+)
+async def test_a_5xx_comes_before_or_after_the_books(
+    settings: dict[str, Any], wallet_url: str, fault: str, status: int, charges: int
+) -> None:
+    connector = connector_at(settings, wallet_url)
+    async with httpx.AsyncClient() as client:
+        await client.post(f"{wallet_url}/_sim/faults", json={fault: 1})
+        response = await exchange(client, connector.build_pay(PAY), connector="kr")
+        assert response.status_code == status
+        assert connector.parse_pay(PAY, response).outcome is Outcome.PENDING
+        assert (await client.get(f"{wallet_url}/_sim/stats")).json()["charges"] == charges

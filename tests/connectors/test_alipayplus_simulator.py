@@ -303,3 +303,11 @@ def test_the_wallets_secrets_stay_out_of_repr(wallet: SimulatedWallet) -> None:
     assert "KRWALLET" in shown
     assert "PRIVATE KEY" not in shown
     assert KIM_CODE not in shown
+
+
+@pytest.mark.parametrize("late", [-1, 601, True, "5"])
+async def test_a_scan_refuses_a_bad_report_delay(client: httpx.AsyncClient, late: object) -> None:
+    wanted = {"code_value": "x", "customer_id": "K-1", "report_delay_seconds": late}
+    refused = await client.post("/_sim/scan", json=wanted)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "report_delay_seconds must be 0 to 600"}

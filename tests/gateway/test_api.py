@@ -323,3 +323,45 @@ async def test_a_refund_too_small_for_the_wallets_currency_is_refused(hub: Local
     assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
     assert "too small to refund in KRW" in answer["result"]["resultMessage"]
     assert whole["result"]["resultStatus"] == "S"
+
+
+async def test_a_pay_beyond_the_limit_is_refused_unstored_and_may_be_retried(
+    hub: LocalHub,
+) -> None:
+    engine = hub.app_hub.engine
+    engine.payments_in_flight = 1
+    # A pay waiting for its request id's lock holds the one place.
+    async with engine.payment_lock("SIAM_ACQ", "pay-busy"):
+        waiting = asyncio.create_task(hub.siam.call("pay", pay_body("pay-busy")))
+        for _ in range(500):
+            if engine.in_flight:
+                break
+            await asyncio.sleep(0.01)
+
+        refused = await hub.siam.call("pay", pay_body("pay-over"))
+
+        assert refused["result"]["resultCode"] == "REQUEST_TRAFFIC_EXCEED_LIMIT"
+        assert refused["result"]["resultStatus"] == "U"
+        assert "paymentId" not in refused
+        inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "pay-over"})
+        assert inquiry["result"]["resultCode"] == "ORDER_NOT_EXIST"
+        assert (await hub.stats("kakaopay-aps"))["pay_requests"] == 0
+    assert (await waiting)["result"]["resultStatus"] == "S"
+
+    retried = await hub.siam.call("pay", pay_body("pay-over"))
+
+    assert retried["result"]["resultStatus"] == "S"
+    assert engine.in_flight == 0
+    assert await hub.stats("kakaopay-aps") == {"pay_requests": 2, "charges": 2}
+
+
+async def test_an_overload_is_refused_before_the_request_is_read(hub: LocalHub) -> None:
+    engine = hub.app_hub.engine
+    engine.payments_in_flight = 0  # every place taken
+
+    # Not even signed: shedding load must not cost a verification.
+    refused = await hub.raw("pay", b"{not json", {"Client-Id": "SIAM_ACQ"})
+    inquiry = await hub.raw("inquiryPayment", b"{not json", {"Client-Id": "SIAM_ACQ"})
+
+    assert refused.json()["result"]["resultCode"] == "REQUEST_TRAFFIC_EXCEED_LIMIT"
+    assert inquiry.json()["result"]["resultStatus"] == "F"  # only pays are shed
