@@ -143,10 +143,14 @@ async def run(postgres: str, transactions: int, console: Console) -> None:
         files = marks["end"] - marks["files"]
         total = marks["end"] - marks["clearing"]
         items = sum(p.items for p in outcome.settlement.positions)
+        # The machine may be shared: the load says how much of it the run had.
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
         console.print(
             f"RESULT transactions={transactions:,} items={items:,} clearing={clearing:.2f}s "
             f"netting={netting:.2f}s files={files:.2f}s ({len(outcome.files)} files, "
-            f"{size / 1e6:.0f} MB) total={total:.2f}s imbalance={outcome.settlement.imbalance()}"
+            f"{size / 1e6:.0f} MB) total={total:.2f}s imbalance={outcome.settlement.imbalance()} "
+            f"load={load}",
+            soft_wrap=True,
         )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -34,9 +34,11 @@ __all__ = [
     "close_batch",
     "fee_sql",
     "find_batch",
+    "in_window",
     "interchange_sql",
     "members",
     "service_fee_sql",
+    "taken_in",
     "window",
 ]
 
@@ -128,13 +130,22 @@ def _batch_from_row(row: Mapping[Any, Any]) -> ClearingBatch:
 def members(batch: ClearingBatch) -> sa.ColumnElement[bool]:
     """Which postings are in ``batch``: those booked in its window and not late, and those
     given to it explicitly (late ones it took in, and its own fee postings)."""
-    in_window = sa.and_(
+    return sa.or_(taken_in(batch), in_window(batch))
+
+
+def taken_in(batch: ClearingBatch) -> sa.ColumnElement[bool]:
+    """The postings given to ``batch`` explicitly: late ones it took in, its fee postings."""
+    return postings.c.batch_id == batch.batch_id
+
+
+def in_window(batch: ClearingBatch) -> sa.ColumnElement[bool]:
+    """The postings booked in ``batch``'s window, on time."""
+    return sa.and_(
         postings.c.batch_id.is_(None),
         postings.c.late.is_(sa.false()),
         postings.c.booked_at >= batch.starts_at,
         postings.c.booked_at < batch.ends_at,
     )
-    return sa.or_(postings.c.batch_id == batch.batch_id, in_window)
 
 
 async def find_batch(connection: AsyncConnection, day: date) -> ClearingBatch | None:
@@ -178,70 +189,78 @@ def service_fee_sql(terms: ClearingTerms) -> sa.ColumnElement[Any]:
     return sa.case((postings.c.role == Role.WALLET.value, charged), else_=-charged)
 
 
+def _fee_posting(
+    batch: ClearingBatch,
+    entry: Entry,
+    role: Role,
+    who: str,
+    account: Account,
+    currency: str,
+    amount: int,
+) -> dict[str, Any]:
+    return {
+        "movement": Movement.FEES.value,
+        "movement_id": f"FEES-{batch.batch_id}",
+        "entry": entry.value,
+        "payment_id": None,
+        "refund_id": None,
+        "role": role.value,
+        "participant": who,
+        "account": account.value,
+        "counterparty": None,
+        "currency": currency,
+        "amount": amount,
+        "booked_at": batch.closed_at,
+        "batch_id": batch.batch_id,
+        "late": False,
+    }
+
+
 async def _book_fees(connection: AsyncConnection, batch: ClearingBatch) -> None:
     """The batch's fee postings: per participant and currency, the sum of its per-item fees
     (as the feeItems files list them), against the hub's FX account (interchange crosses
     currencies through it) or its fees account (service fees).
 
-    One pass over the batch's items sums both fees per participant and currency; the hub's
-    side is summed from those sums.
+    One pass over the batch's items sums both fees per participant and currency. It is a
+    plain ``SELECT``, which PostgreSQL may run in parallel (the scan of an
+    ``INSERT … SELECT`` it never does); the few fee postings are then inserted from its
+    sums, the hub's side of each fee being minus their total per currency.
     """
     items = sa.and_(
         members(batch),
         postings.c.entry == Entry.PRINCIPAL.value,
         postings.c.role.in_([Role.ACQUIRER.value, Role.WALLET.value]),
     )
+    fees = (Entry.INTERCHANGE, Entry.SERVICE_FEE)
     sums = (
         sa.select(
             postings.c.role,
             postings.c.participant,
             postings.c.currency,
-            sa.func.sum(interchange_sql(batch.terms)).label(Entry.INTERCHANGE.value),
-            sa.func.sum(service_fee_sql(batch.terms)).label(Entry.SERVICE_FEE.value),
+            sa.func.sum(interchange_sql(batch.terms)),
+            sa.func.sum(service_fee_sql(batch.terms)),
         )
         .where(items)
         .group_by(postings.c.role, postings.c.participant, postings.c.currency)
-        .cte("fee_sums")
+        .order_by(postings.c.role, postings.c.participant, postings.c.currency)
     )
-
-    def rows(
-        entry: Entry,
-        role: sa.ColumnElement[Any],
-        who: sa.ColumnElement[Any],
-        account: Account,
-        amount: sa.ColumnElement[Any],
-    ) -> sa.Select[Any]:
-        return sa.select(
-            sa.literal(Movement.FEES.value),
-            sa.literal(f"FEES-{batch.batch_id}"),
-            sa.literal(entry.value),
-            sa.null(),
-            sa.null(),
-            role,
-            who,
-            sa.literal(account.value),
-            sa.null(),
-            sums.c.currency,
-            amount,
-            sa.literal(batch.closed_at, postings.c.booked_at.type),
-            sa.literal(batch.batch_id),
-            sa.false(),
-        )
-
-    parts = []
-    for entry, hub_account in ((Entry.INTERCHANGE, Account.FX), (Entry.SERVICE_FEE, Account.FEES)):
-        fee = sums.c[entry.value]
-        hub_total = -sa.func.sum(fee)
-        parts.append(
-            rows(entry, sa.literal(Role.HUB.value), sa.literal(HUB), hub_account, hub_total)
-            .group_by(sums.c.currency)
-            .having(hub_total != 0)
-        )
-        parts.append(
-            rows(entry, sums.c.role, sums.c.participant, Account.SETTLEMENT, fee).where(fee != 0)
-        )
-    columns = [c.name for c in postings.columns if c.name != "posting_id"]
-    await connection.execute(postings.insert().from_select(columns, sa.union_all(*parts)))
+    rows: list[dict[str, Any]] = []
+    hub: dict[tuple[Entry, str], int] = {}
+    for role, participant, currency, *amounts in await connection.execute(sums):
+        for entry, amount in zip(fees, map(int, amounts), strict=True):
+            if amount:
+                rows.append(
+                    _fee_posting(
+                        batch, entry, Role(role), participant, Account.SETTLEMENT, currency, amount
+                    )
+                )
+            hub[entry, currency] = hub.get((entry, currency), 0) - amount
+    for (entry, currency), amount in sorted(hub.items()):
+        account = Account.FX if entry is Entry.INTERCHANGE else Account.FEES
+        if amount:
+            rows.append(_fee_posting(batch, entry, Role.HUB, HUB, account, currency, amount))
+    if rows:
+        await connection.execute(postings.insert(), rows)
 
 
 async def close_batch(

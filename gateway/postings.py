@@ -17,8 +17,9 @@ cancel of a succeeded payment inserts the exact negation of the payment's postin
 (interchange, acquirer → wallet; service fee, participant → hub) are posted by clearing,
 per transaction item at the batch's frozen rates (see :mod:`gateway.clearing`).
 
-The writer runs inside the caller's transaction — the one that moves the payment or refund
-— so a movement is never booked without its state change, nor the reverse.
+The writers are statements the caller runs with the state change — in its transaction, or
+as part of the one statement that makes the change — so a movement is never booked without
+its state change, nor the reverse.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.models import Payment, Refund
 from gateway.schema import clearing_batches, postings
@@ -41,11 +41,12 @@ __all__ = [
     "Movement",
     "Posting",
     "Role",
-    "book",
+    "booking",
+    "booking_parameters",
     "fee",
     "payment_postings",
     "refund_postings",
-    "reverse_payment",
+    "reversal",
 ]
 
 #: The hub's own participant id in the books.
@@ -182,44 +183,49 @@ def refund_postings(refund: Refund, payment: Payment) -> list[Posting]:
     )
 
 
-def _row(posting: Posting, booked_at: datetime, late: bool) -> dict[str, Any]:
-    return {
-        "movement": posting.movement.value,
-        "movement_id": posting.movement_id,
-        "entry": posting.entry.value,
-        "payment_id": posting.payment_id,
-        "refund_id": posting.refund_id,
-        "role": posting.role.value,
-        "participant": posting.participant,
-        "account": posting.account.value,
-        "counterparty": posting.counterparty,
-        "currency": posting.currency,
-        "amount": posting.amount,
-        "booked_at": booked_at,
-        "batch_id": None,
-        "late": late,
-    }
+#: What a movement's statements write: the id is generated, and clearing sets the batch.
+_COLUMNS = [c.name for c in postings.columns if c.name not in ("posting_id", "batch_id")]
+_LINE = [name for name in _COLUMNS if name not in ("booked_at", "late")]
 
 
-async def _is_late(connection: AsyncConnection, booked_at: datetime) -> bool:
-    """Whether ``booked_at`` falls in a batch that is already closed.
+def _late(booked_at: sa.ColumnElement[datetime]) -> sa.Exists:
+    """Whether ``booked_at`` falls in a batch that is already closed, asked by the statement
+    that writes the postings.
 
-    On PostgreSQL the writer first takes the lock clearing's ``SHARE`` lock waits for, and
-    only then reads the batches, so a close either sees this posting or this posting sees
-    the close — never neither. On SQLite writers are serialised by the database itself.
+    PostgreSQL takes a statement's table locks (``ROW EXCLUSIVE`` on postings for an insert)
+    before the snapshot the statement reads with, and clearing closes a batch under a
+    ``SHARE`` lock on postings: so a close either waits for this posting and sees it, or
+    this statement sees the close — never neither. On SQLite writers are serialised by the
+    database itself.
     """
-    if connection.dialect.name == "postgresql":
-        await connection.execute(sa.text("LOCK TABLE postings IN ROW EXCLUSIVE MODE"))
-    closed = await connection.execute(
-        sa.select(clearing_batches.c.batch_id)
-        .where(clearing_batches.c.starts_at <= booked_at, clearing_batches.c.ends_at > booked_at)
-        .limit(1)
+    return sa.exists().where(
+        clearing_batches.c.starts_at <= booked_at, clearing_batches.c.ends_at > booked_at
     )
-    return closed.first() is not None
 
 
-async def book(connection: AsyncConnection, lines: list[Posting], booked_at: datetime) -> None:
-    """Insert one movement's postings in the caller's transaction.
+def booking(
+    count: int,
+    booked_at: sa.ColumnElement[datetime],
+    *,
+    when: sa.ColumnElement[bool] | None = None,
+) -> sa.Insert:
+    """The insert of a movement's ``count`` postings as one ``INSERT … SELECT``, each line
+    marked late by the statement itself, and only ``when`` that holds (if given).
+
+    The lines are bound by name, from :func:`booking_parameters`: the statement can be built
+    once and run for every movement of that many lines.
+    """
+    late = _late(booked_at)
+    rows = []
+    for i in range(count):
+        line = (sa.bindparam(f"line{i}_{name}", type_=postings.c[name].type) for name in _LINE)
+        row = sa.select(*line, booked_at, late)
+        rows.append(row if when is None else row.where(when))
+    return postings.insert().from_select(_COLUMNS, sa.union_all(*rows))
+
+
+def booking_parameters(lines: list[Posting]) -> dict[str, Any]:
+    """The values :func:`booking` binds for ``lines``.
 
     Raises ``AssertionError`` if they do not sum to zero per currency: that is a bug in a
     posting rule, and nothing of the movement may be written.
@@ -228,17 +234,35 @@ async def book(connection: AsyncConnection, lines: list[Posting], booked_at: dat
     for posting in lines:
         totals[posting.currency] = totals.get(posting.currency, 0) + posting.amount
     assert not any(totals.values()), f"unbalanced postings: {totals}"
-    if not lines:
-        return
-    late = await _is_late(connection, booked_at)
-    await connection.execute(postings.insert(), [_row(p, booked_at, late) for p in lines])
+    parameters: dict[str, Any] = {}
+    for i, p in enumerate(lines):
+        values = (
+            p.movement.value,
+            p.movement_id,
+            p.entry.value,
+            p.payment_id,
+            p.refund_id,
+            p.role.value,
+            p.participant,
+            p.account.value,
+            p.counterparty,
+            p.currency,
+            p.amount,
+        )
+        parameters.update(
+            {f"line{i}_{name}": value for name, value in zip(_LINE, values, strict=True)}
+        )
+    return parameters
 
 
-async def reverse_payment(
-    connection: AsyncConnection, payment_id: str, booked_at: datetime
-) -> None:
-    """Book a cancel: the exact negation of the payment's postings (none if it had none)."""
-    late = await _is_late(connection, booked_at)
+def reversal(
+    payment_id: sa.ColumnElement[str],
+    booked_at: sa.ColumnElement[datetime],
+    *,
+    when: sa.ColumnElement[bool] | None = None,
+) -> sa.Insert:
+    """A cancel's postings: the exact negation of the payment's (none if it had none), as
+    one statement like :func:`booking`."""
     source = sa.select(
         sa.literal(Movement.CANCEL.value),
         postings.c.movement_id,
@@ -251,9 +275,7 @@ async def reverse_payment(
         postings.c.counterparty,
         postings.c.currency,
         -postings.c.amount,
-        sa.literal(booked_at, type_=postings.c.booked_at.type),
-        sa.literal(None, type_=postings.c.batch_id.type),
-        sa.literal(late),
+        booked_at,
+        _late(booked_at),
     ).where(postings.c.payment_id == payment_id, postings.c.movement == Movement.PAYMENT.value)
-    columns = [c.name for c in postings.columns if c.name != "posting_id"]
-    await connection.execute(postings.insert().from_select(columns, source))
+    return postings.insert().from_select(_COLUMNS, source if when is None else source.where(when))

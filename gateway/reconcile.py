@@ -22,10 +22,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway._clearing_items import transaction_query
 from gateway.clearing import ClearingBatch
 from gateway.postings import Entry, Role
 from gateway.schema import payments, postings, refunds
-from gateway.settlement_files import transaction_query
 
 __all__ = ["Difference", "DifferenceKind", "FileItems", "Reconciliation", "read_items", "reconcile"]
 
@@ -110,13 +110,24 @@ async def _role(connection: AsyncConnection, participant: str) -> Role:
     return Role(found) if found else Role.ACQUIRER
 
 
-async def _status(connection: AsyncConnection, transaction_id: str, kind: str) -> str | None:
-    if kind == "REFUND":
-        query = sa.select(refunds.c.status).where(refunds.c.refund_id == transaction_id)
-    else:
-        query = sa.select(payments.c.status).where(payments.c.payment_id == transaction_id)
-    found = (await connection.execute(query)).scalar()
-    return None if found is None else str(found)
+async def _statuses(
+    connection: AsyncConnection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The ledger's status of each ``(transaction id, kind)`` it knows: a query per
+    thousand ids, since a file may name many the ledger never saw."""
+    found: dict[tuple[str, str], str] = {}
+    for refunded, column, status in (
+        (True, refunds.c.refund_id, refunds.c.status),
+        (False, payments.c.payment_id, payments.c.status),
+    ):
+        asked = [key for key in keys if (key[1] == "REFUND") is refunded]
+        ids = sorted({transaction_id for transaction_id, _ in asked})
+        by_id: dict[str, str] = {}
+        for start in range(0, len(ids), 1000):
+            query = sa.select(column, status).where(column.in_(ids[start : start + 1000]))
+            by_id.update((str(i), str(s)) for i, s in await connection.execute(query))
+        found.update((key, by_id[key[0]]) for key in asked if key[0] in by_id)
+    return found
 
 
 async def reconcile(
@@ -152,9 +163,12 @@ async def reconcile(
             )
         else:
             result.matched += 1
+    # What the file settles and the ledger does not: asked of the ledger all at once.
+    settled = [k for k, row in theirs.items() if row.get("transactionStatus", SUCCESS) == SUCCESS]
+    statuses = await _statuses(connection, settled)
     for key, other in sorted(theirs.items()):
         status = other.get("transactionStatus", SUCCESS)
-        ours = await _status(connection, *key)
+        ours = statuses.get(key)
         if status != SUCCESS:
             result.matched += 1  # neither side settles it: they agree
         elif ours is not None and ours != "SUCCEEDED":

@@ -65,18 +65,18 @@ async def settle(
     announce("netting")
     async with engine.connect() as connection:
         accounts = await account_totals(connection, batch)
-        settlement = net(batch, accounts, config.company, _value_date_of(settings, batch))
-        imbalance = settlement.imbalance()
-        assert not imbalance, f"the books do not balance in batch {batch.batch_id}: {imbalance}"
-        expected = [(Role.ACQUIRER, a.client_id, a.settlement_currency) for a in settings.acquirers]
-        expected += [(Role.WALLET, w.psp_id, w.currency) for w in settings.wallets]
-        announce("files")
-        files = await write_files(
-            connection,
-            settlement,
-            folder,
-            expected=expected,
-            company_of=config.company,
-            on_file=on_file,
-        )
+    settlement = net(batch, accounts, config.company, _value_date_of(settings, batch))
+    imbalance = settlement.imbalance()
+    assert not imbalance, f"the books do not balance in batch {batch.batch_id}: {imbalance}"
+    expected = [(Role.ACQUIRER, a.client_id, a.settlement_currency) for a in settings.acquirers]
+    expected += [(Role.WALLET, w.psp_id, w.currency) for w in settings.wallets]
+    announce("files")
+    files = await write_files(
+        engine,
+        settlement,
+        folder,
+        expected=expected,
+        company_of=config.company,
+        on_file=on_file,
+    )
     return SettlementRun(settlement, closed_now, files)

@@ -10,11 +10,9 @@ date, so a re-run writes the same paths)::
 
 Each CSV is UTF-8 with a ``Summary`` section and a ``Detail`` section, and is written even
 when it has no detail rows. Amounts are integer minor units, signed from the participant's
-side (+: the hub pays it). Detail rows are in posting order, so a closed batch always gives
-the same bytes. On PostgreSQL the detail rows go from the database to the files with
-``COPY … TO STDOUT``, one for all the transactionItems files and one for all the feeItems
-files, cut into the files as they stream (a chunk at a time, never the batch, in Python);
-on SQLite each file's rows are streamed through the ``csv`` module.
+side (+: the hub pays it). The detail rows of the clearing files come from
+:mod:`gateway._clearing_items`, in an order fixed by the books, so a closed batch always
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -28,17 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway._csv_copy import copy_csv, split_copy
-from gateway.clearing import ClearingBatch, interchange_sql, members, service_fee_sql
+from gateway._clearing_items import Group, write_items
 from gateway.netting import AccountTotals, Settlement
-from gateway.postings import Account, Entry, Movement, Role
-from gateway.schema import payments, postings, refunds
+from gateway.postings import Account, Role
 
-__all__ = ["agreement_id", "summary", "transaction_query", "write_files"]
+__all__ = ["agreement_id", "summary", "write_files"]
 
 SEQ = "000"
 
@@ -62,15 +56,6 @@ def _head(summary_header: list[str], summary: list[Any], detail_header: list[str
     writer.writerow(["Detail"])
     writer.writerow(detail_header)
     return buffer.getvalue().encode()
-
-
-def _time(connection: AsyncConnection) -> sa.ColumnElement[Any]:
-    # Rendered by the database in one fixed format, whatever the session's settings.
-    if connection.dialect.name == "postgresql":
-        return sa.func.to_char(
-            sa.func.timezone("UTC", postings.c.booked_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
-        )
-    return sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", postings.c.booked_at)
 
 
 TRANSACTION_COLUMNS = [
@@ -98,232 +83,7 @@ FEE_COLUMNS = [
 ]
 
 
-def _items(
-    batch: ClearingBatch, role: Role, participant: str, currency: str
-) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        members(batch),
-        postings.c.entry == Entry.PRINCIPAL.value,
-        postings.c.role == role.value,
-        postings.c.participant == participant,
-        postings.c.currency == currency,
-    )
-
-
-def _request(role: Role | None) -> sa.ColumnElement[Any]:
-    refund = postings.c.movement == Movement.REFUND.value
-    acquirer = sa.case((refund, refunds.c.refund_request_id), else_=payments.c.payment_request_id)
-    # The ids the hub sent the wallet.
-    wallet = sa.case((refund, postings.c.refund_id), else_=payments.c.wallet_request_id)
-    if role is Role.ACQUIRER:
-        return acquirer
-    if role is Role.WALLET:
-        return wallet
-    return sa.case((postings.c.role == Role.ACQUIRER.value, acquirer), else_=wallet)
-
-
-def _transaction_columns(
-    connection: AsyncConnection, role: Role | None
-) -> list[sa.ColumnElement[Any]]:
-    refund = postings.c.movement == Movement.REFUND.value
-    return [
-        postings.c.movement_id,
-        postings.c.payment_id,
-        postings.c.movement,
-        sa.literal("SUCCESS"),
-        _time(connection),
-        _request(role),
-        payments.c.currency,
-        sa.case((refund, refunds.c.amount), else_=payments.c.amount),
-        postings.c.counterparty,
-        postings.c.currency,
-        postings.c.amount,
-        sa.case((postings.c.late.is_(sa.true()), "Y"), else_="N"),
-    ]
-
-
-def _with_payments() -> sa.Join:
-    return postings.outerjoin(payments, payments.c.payment_id == postings.c.payment_id).outerjoin(
-        refunds, refunds.c.refund_id == postings.c.refund_id
-    )
-
-
-def transaction_query(
-    connection: AsyncConnection, batch: ClearingBatch, role: Role, participant: str, currency: str
-) -> sa.Select[Any]:
-    return (
-        sa.select(*_transaction_columns(connection, role))
-        .select_from(_with_payments())
-        .where(_items(batch, role, participant, currency))
-        .order_by(postings.c.posting_id)
-    )
-
-
-def _fee_query(
-    settlement: Settlement, role: Role, participant: str, currency: str
-) -> sa.Select[Any]:
-    terms = settlement.batch.terms
-    parts = []
-    for rank, (kind, amount) in enumerate(
-        ((Entry.INTERCHANGE, interchange_sql(terms)), (Entry.SERVICE_FEE, service_fee_sql(terms)))
-    ):
-        parts.append(
-            sa.select(
-                postings.c.posting_id.label("posting_id"),
-                sa.literal(rank).label("rank"),
-                postings.c.movement_id.label("transaction_id"),
-                postings.c.payment_id.label("payment_id"),
-                postings.c.movement.label("movement"),
-                sa.literal(kind.value).label("fee_type"),
-                postings.c.currency.label("currency"),
-                amount.label("fee"),
-            ).where(_items(settlement.batch, role, participant, currency), amount != 0)
-        )
-    union = sa.union_all(*parts).subquery()
-    return sa.select(*[union.c[n] for n in list(union.c.keys())[2:]]).order_by(
-        union.c.posting_id, union.c.rank
-    )
-
-
-# PostgreSQL: every file of a kind from one query over the batch, rather than one query
-# (one pass over the whole batch) per participant. Each row leads with its file's index in
-# the participant list; the rows come sorted by it, and are cut into the files as they stream.
-
-
-def _file_key(groups: list[tuple[Role, str, str]]) -> sa.ColumnElement[int]:
-    return sa.case(
-        *[
-            (
-                sa.and_(
-                    postings.c.participant == participant,
-                    postings.c.role == role.value,
-                    postings.c.currency == currency,
-                ),
-                sa.literal(index, sa.Integer),
-            )
-            for index, (role, participant, currency) in enumerate(groups)
-        ],
-        else_=sa.null(),
-    )
-
-
-def _all_items(batch: ClearingBatch) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        members(batch),
-        postings.c.entry == Entry.PRINCIPAL.value,
-        # Not IN (…): COPY takes the statement as compiled, without expanding lists.
-        sa.or_(postings.c.role == Role.ACQUIRER.value, postings.c.role == Role.WALLET.value),
-    )
-
-
-def _all_transactions_query(
-    connection: AsyncConnection, batch: ClearingBatch, groups: list[tuple[Role, str, str]]
-) -> sa.Select[Any]:
-    key = _file_key(groups).label("file")
-    # The sort carries the stored values only; the file's columns (a formatted time, the
-    # request id) are computed from its output, row by row as they stream.
-    stored = (
-        sa.select(
-            key,
-            postings.c.posting_id,
-            *[postings.c[n] for n in _TRANSACTION_STORED],
-            payments.c.payment_request_id,
-            payments.c.wallet_request_id,
-            payments.c.currency,
-            payments.c.amount,
-            refunds.c.refund_request_id,
-            refunds.c.amount,
-        )
-        .select_from(_with_payments())
-        .where(_all_items(batch))
-        .order_by(key, postings.c.posting_id)
-        .subquery("items")
-    )
-    adapter = ClauseAdapter(stored)
-    return sa.select(
-        stored.c.file, *[adapter.traverse(c) for c in _transaction_columns(connection, None)]
-    ).order_by(stored.c.file, stored.c.posting_id)
-
-
-_TRANSACTION_STORED = [
-    "movement_id",
-    "payment_id",
-    "refund_id",
-    "movement",
-    "booked_at",
-    "role",
-    "counterparty",
-    "currency",
-    "amount",
-    "late",
-]
-
-
-def _all_fees_query(batch: ClearingBatch, groups: list[tuple[Role, str, str]]) -> sa.Select[Any]:
-    key = _file_key(groups).label("file")
-    stored = (
-        sa.select(key, postings.c.posting_id, *[postings.c[n] for n in _FEE_STORED])
-        .where(_all_items(batch))
-        .order_by(key, postings.c.posting_id)
-        .subquery("items")
-    )
-    kinds = (
-        sa.values(sa.column("rank", sa.Integer), sa.column("fee_type", sa.String), name="kinds")
-        .data([(0, Entry.INTERCHANGE.value), (1, Entry.SERVICE_FEE.value)])
-        .alias("kinds")
-    )
-    adapter = ClauseAdapter(stored)
-    fee = sa.case(
-        (kinds.c.rank == 0, adapter.traverse(interchange_sql(batch.terms))),
-        else_=adapter.traverse(service_fee_sql(batch.terms)),
-    )
-    # Sorted once, narrow; each item then gives its two fee rows in order.
-    return (
-        sa.select(
-            stored.c.file,
-            stored.c.movement_id,
-            stored.c.payment_id,
-            stored.c.movement,
-            kinds.c.fee_type,
-            stored.c.currency,
-            fee,
-        )
-        .select_from(stored.join(kinds, sa.true()))
-        .where(fee != 0)
-        .order_by(stored.c.file, stored.c.posting_id, kinds.c.rank)
-    )
-
-
-_FEE_STORED = [
-    "movement_id",
-    "payment_id",
-    "movement",
-    "role",
-    "participant",
-    "counterparty",
-    "currency",
-    "amount",
-]
-
-
-async def _detail(
-    connection: AsyncConnection, query: sa.Select[Any], out: io.BufferedWriter
-) -> None:
-    if connection.dialect.name == "postgresql":
-        out.flush()
-        await copy_csv(connection, query, out)
-        return
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
-    result = await connection.stream(query)
-    async for partition in result.partitions(10_000):
-        writer.writerows(partition)
-    text.detach()
-
-
-def _participants(
-    settlement: Settlement, expected: Iterable[tuple[Role, str, str]]
-) -> list[tuple[Role, str, str]]:
+def _participants(settlement: Settlement, expected: Iterable[Group]) -> list[Group]:
     seen = {
         (a.role, a.participant, a.currency) for a in settlement.accounts if a.role is not Role.HUB
     }
@@ -331,10 +91,15 @@ def _participants(
 
 
 @dataclass(frozen=True, slots=True)
-class _ClearingFiles:
-    paths: tuple[Path, Path]
-    transactions: io.BufferedWriter
-    fees: io.BufferedWriter
+class _File:
+    path: Path
+    out: io.BufferedWriter
+
+
+def _open(stack: contextlib.ExitStack, path: Path, head: bytes) -> _File:
+    out = stack.enter_context(path.open("wb"))
+    out.write(head)
+    return _File(path, out)
 
 
 def _open_clearing_files(
@@ -342,8 +107,8 @@ def _open_clearing_files(
     folder: Path,
     batch_id: str,
     account: AccountTotals | None,
-    group: tuple[Role, str, str],
-) -> _ClearingFiles:
+    group: Group,
+) -> tuple[_File, _File]:
     """Open a participant's transactionItems and feeItems files, Summary written."""
     _, participant, currency = group
     where = folder / "clearing" / participant / batch_id
@@ -352,55 +117,50 @@ def _open_clearing_files(
         (account.items, account.net - account.fees, account.fees) if account else (0, 0, 0)
     )
     key = [participant, currency, batch_id, agreement_id(participant, currency)]
-    paths = (
-        where / _name("transactionItems", participant, currency, batch_id),
-        where / _name("feeItems", participant, currency, batch_id),
+    transactions = _head(
+        [
+            "participantId",
+            "settlementCurrency",
+            "clearingBatchId",
+            "participantAgreementId",
+            "totalCount",
+            "totalAmount",
+        ],
+        [*key, count, amount],
+        TRANSACTION_COLUMNS,
     )
-    transactions = stack.enter_context(paths[0].open("wb"))
-    transactions.write(
-        _head(
-            [
-                "participantId",
-                "settlementCurrency",
-                "clearingBatchId",
-                "participantAgreementId",
-                "totalCount",
-                "totalAmount",
-            ],
-            [*key, count, amount],
-            TRANSACTION_COLUMNS,
-        )
+    fee_items = _head(
+        [
+            "participantId",
+            "settlementCurrency",
+            "clearingBatchId",
+            "participantAgreementId",
+            "totalFee",
+        ],
+        [*key, fees],
+        FEE_COLUMNS,
     )
-    fee_items = stack.enter_context(paths[1].open("wb"))
-    fee_items.write(
-        _head(
-            [
-                "participantId",
-                "settlementCurrency",
-                "clearingBatchId",
-                "participantAgreementId",
-                "totalFee",
-            ],
-            [*key, fees],
-            FEE_COLUMNS,
-        )
+    return (
+        _open(
+            stack, where / _name("transactionItems", participant, currency, batch_id), transactions
+        ),
+        _open(stack, where / _name("feeItems", participant, currency, batch_id), fee_items),
     )
-    return _ClearingFiles(paths, transactions, fee_items)
 
 
 async def write_files(
-    connection: AsyncConnection,
+    engine: AsyncEngine,
     settlement: Settlement,
     folder: Path,
     *,
-    expected: Iterable[tuple[Role, str, str]] = (),
+    expected: Iterable[Group] = (),
     company_of: Callable[[str], str] = str,
     on_file: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write every file of ``settlement`` under ``folder``; return their paths.
 
     ``expected`` names the ``(role, participant, currency)`` that get files even without
-    a transaction in the batch.
+    a transaction in the batch. ``on_file`` hears each file as soon as it is complete.
     """
     batch_id = settlement.batch.batch_id
     totals = {
@@ -408,12 +168,11 @@ async def write_files(
         for a in settlement.accounts
         if a.account is Account.SETTLEMENT
     }
-    written: list[Path] = []
+    report = on_file or (lambda _: None)
 
-    def done(path: Path) -> None:
-        written.append(path)
-        if on_file is not None:
-            on_file(path)
+    def complete(file: _File) -> None:
+        file.out.close()
+        report(file.path)
 
     groups = _participants(settlement, expected)
     with contextlib.ExitStack() as stack:
@@ -421,30 +180,16 @@ async def write_files(
             _open_clearing_files(stack, folder, batch_id, totals.get(group), group)
             for group in groups
         ]
-        if connection.dialect.name == "postgresql":
-            # Compiling these wide expressions costs PostgreSQL's JIT seconds, more than it
-            # saves on a query that streams its rows straight out.
-            await connection.execute(sa.text("SET LOCAL jit = off"))
-            await split_copy(
-                connection,
-                _all_transactions_query(connection, settlement.batch, groups),
-                [f.transactions for f in files],
-            )
-            await split_copy(
-                connection,
-                _all_fees_query(settlement.batch, groups),
-                [f.fees for f in files],
-            )
-        else:
-            for (role, participant, currency), f in zip(groups, files, strict=True):
-                query = transaction_query(connection, settlement.batch, role, participant, currency)
-                await _detail(connection, query, f.transactions)
-                await _detail(
-                    connection, _fee_query(settlement, role, participant, currency), f.fees
-                )
-    for f in files:
-        done(f.paths[0])
-        done(f.paths[1])
+        await write_items(
+            engine,
+            settlement.batch,
+            groups,
+            [transactions.out for transactions, _ in files],
+            [fees.out for _, fees in files],
+            on_transactions=lambda index: complete(files[index][0]),
+            on_fees=lambda index: complete(files[index][1]),
+        )
+    written = [file.path for pair in files for file in pair]
 
     for position in settlement.positions:
         company, currency = position.company, position.currency
@@ -509,13 +254,15 @@ async def write_files(
                     ]
                 )
         path.write_bytes(buffer.getvalue().encode())
-        done(path)
+        written.append(path)
+        report(path)
 
     path = folder / f"summary_{batch_id}.json"
     path.write_text(
         json.dumps(summary(settlement), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    done(path)
+    written.append(path)
+    report(path)
     return written
 
 

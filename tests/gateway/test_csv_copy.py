@@ -1,4 +1,5 @@
-"""The COPY splitter cuts one indexed CSV stream into files, whatever the chunking."""
+"""The COPY splitter cuts one indexed CSV stream into files, whatever the chunking, and
+says when each file is complete."""
 
 from __future__ import annotations
 
@@ -29,7 +30,15 @@ def test_every_record_reaches_its_file_intact(
     rows = sorted(rows, key=lambda row: row[0])  # COPY delivers them ordered by file
     stream = _csv(rows)
     outs = [io.BytesIO() for _ in range(3)]
-    splitter = _Splitter(outs)  # type: ignore[arg-type]
+    expected = [_csv([row[1:] for row in rows if row[0] == index]) for index in range(3)]
+    complete: list[int] = []
+
+    def done(index: int) -> None:
+        # Heard once per file, in order, and only once the file has all its rows.
+        assert outs[index].getvalue() == expected[index]
+        complete.append(index)
+
+    splitter = _Splitter(outs, done)  # type: ignore[arg-type]
 
     async def feed() -> None:
         position = 0
@@ -41,6 +50,5 @@ def test_every_record_reaches_its_file_intact(
     asyncio.run(feed())
     splitter.close()
 
-    for index, out in enumerate(outs):
-        expected = _csv([row[1:] for row in rows if row[0] == index])
-        assert out.getvalue() == expected
+    assert [out.getvalue() for out in outs] == expected
+    assert complete == [0, 1, 2]

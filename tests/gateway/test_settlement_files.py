@@ -1,14 +1,18 @@
-"""Settlement files: Alipay+ names, Summary and Detail sections, identical on re-runs."""
+"""Settlement files: Alipay+ names, Summary and Detail sections, identical on re-runs and
+on either backend."""
 
 from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from gateway.clearing import ClearingTerms, close_batch
+from gateway.schema import clearing_batches, payments, postings, refunds
 from gateway.settlement import settle
 from gateway.store import Store
 from tests.conftest import Backend
@@ -93,3 +97,87 @@ async def test_files_are_named_sectioned_and_byte_identical_on_a_rerun(
     for h in summary["hub"]:
         nets[h["currency"]] += h["fx"] + h["fees"]
     assert set(nets.values()) == {0}
+
+
+async def _copy_books(source: Store, url: str) -> None:
+    """Every row settlement reads, copied into the database at ``url``."""
+    target = await Store.open(url)
+    try:
+        async with source.engine.connect() as read, target.engine.begin() as write:
+            for table in (payments, refunds, postings, clearing_batches):
+                rows = [
+                    {k: _utc(v) for k, v in row.items()}
+                    for row in (await read.execute(table.select())).mappings()
+                ]
+                await write.execute(table.insert(), rows)
+            await write.execute(
+                sa.text("SELECT setval('postings_posting_id_seq', max(posting_id)) FROM postings")
+            )
+    finally:
+        await target.close()
+
+
+def _utc(value: object) -> object:
+    # SQLite gives back the UTC instants it was given, without their zone.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@pytest.mark.services
+async def test_postgresql_writes_the_same_bytes_as_the_portable_queries(
+    services_backend: Backend, state_dir: Path, tmp_path: Path
+) -> None:
+    sqlite = Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", None, "t:")
+    tomorrow = TODAY + timedelta(days=1)
+    store = await Store.open(sqlite.database_url)
+    try:
+        paid = await pay(store, "p1", 125_000)
+        await refund_ok(store, paid, "r1", 25_000)
+        await pay(store, "p2", 50_000, wallet="TRUEMONEY", wallet_quote=quote("THB", "THB", "1"))
+        settings = settings_for(sqlite, state_dir)
+        await close_batch(store.engine, TODAY, ClearingTerms.from_config(settings.settlement))
+        await pay(store, "p3", 70_000)  # inside today's window, closed: late, taken by tomorrow
+        await pay(store, "p4", 30_000)
+        async with store.engine.begin() as connection:  # tomorrow's, on time
+            await connection.execute(
+                postings.update()
+                .where(postings.c.movement_id == "P-p4")
+                .values(booked_at=datetime.now(UTC) + timedelta(days=1), late=False)
+            )
+        await _copy_books(store, services_backend.database_url)
+    finally:
+        await store.close()
+
+    for backend in (sqlite, services_backend):
+        opened = await Store.open(backend.database_url)
+        try:
+            for day in (TODAY, tomorrow):
+                await settle(
+                    opened.engine, settings_for(backend, state_dir), day, tmp_path / backend.name
+                )
+        finally:
+            await opened.close()
+
+    def csvs(folder: Path) -> dict[str, bytes]:
+        return {name: data for name, data in snapshot(folder).items() if name.endswith(".csv")}
+
+    assert csvs(tmp_path / "postgres") == csvs(tmp_path / "sqlite")
+    siam = tmp_path / "postgres" / "clearing" / "SIAM_ACQ" / tomorrow.strftime("%Y%m%d")
+    name = f"SIAM_ACQ_THB_{tomorrow:%Y%m%d}_SIAM_ACQ-THB_000.csv"
+    items = sections(siam / f"transactionItems_{name}")["Detail"][1:]
+    fees = sections(siam / f"feeItems_{name}")["Detail"][1:]
+    # The late item the batch took in first, then its own; each item's two fees in turn.
+    assert [(r[0], r[-1]) for r in items] == [("P-p3", "Y"), ("P-p4", "N")]
+    assert [(r[0], r[3]) for r in fees] == [
+        ("P-p3", "INTERCHANGE"),
+        ("P-p3", "SERVICE_FEE"),
+        ("P-p4", "INTERCHANGE"),
+        ("P-p4", "SERVICE_FEE"),
+    ]
+    today = sections(siam.parent / B / f"transactionItems_SIAM_ACQ_THB_{B}_SIAM_ACQ-THB_000.csv")
+    assert [(r[0], r[2]) for r in today["Detail"][1:]] == [
+        ("P-p1", "PAYMENT"),
+        ("R-r1", "REFUND"),
+        ("P-p2", "PAYMENT"),
+    ]
