@@ -16,6 +16,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from bench import stage as stages
 from connectors import RsaSigner, RsaVerifier, signed_content
+from fx import AMOUNT_ROUNDING
 
 __all__ = ["FLOOR_TABLE", "app"]
 
@@ -43,8 +45,8 @@ CREATE TABLE IF NOT EXISTS floor_payments (
 
 _PATH = "/aps/api/v1/payments/pay"
 _HUB_ID = "CAUSEWAY"
-#: KRW per THB minor unit, rounded: the floor does no FX, it only needs a plausible amount.
-_KRW_PER_SATANG = 0.39
+#: KRW per THB minor unit: the floor does no FX, it only needs a plausible amount.
+_KRW_PER_SATANG = Decimal("0.39")
 
 #: Sends (url, body, headers) and returns (HTTP status, body, lower-cased headers).
 Forward = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, bytes, dict[str, str]]]]
@@ -95,7 +97,8 @@ def app() -> Starlette:
             amount["currency"],
             int(amount["value"]),
         )
-        pay_to = max(1, round(int(amount["value"]) * _KRW_PER_SATANG))
+        krw = (int(amount["value"]) * _KRW_PER_SATANG).to_integral_value(AMOUNT_ROUNDING)
+        pay_to = max(1, int(krw))
         outbound = json.dumps(
             {
                 "paymentRequestId": f"F{request_id}",

@@ -29,12 +29,17 @@ from bench import stage as stages
 from bench.stats import summarise
 from connectors import RsaSigner, RsaVerifier, signed_content
 
-__all__ = ["Plan", "pay_body"]
+__all__ = ["REFUSED", "Plan", "pay_body"]
 
 _PATH = "/aps/api/v1/payments/pay"
 #: Answers whose signature the load generator checks (the first ones): enough to prove the
 #: gateway signs correctly without spending the client's CPU on every answer.
 _VERIFIED_ANSWERS = 50
+#: The gateway's answer to a pay beyond what it takes at once; nothing was stored or sent.
+REFUSED = "U:REQUEST_TRAFFIC_EXCEED_LIMIT"
+#: How long a closed-loop client waits after a refusal before its next payment, as an
+#: acquirer told to try again would (it would retry the same request id; ours sends the next).
+_REFUSED_BACKOFF = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +125,17 @@ class Recorder:
     def __init__(self, verifier: RsaVerifier) -> None:
         self.outcomes: Counter[str] = Counter()
         self.latencies_ms: list[float] = []
+        self.refused_ms: list[float] = []
         self.completions: list[float] = []  # loop time of each success
         self.bad_signatures = 0
         self._verifier = verifier
         self._verified = 0
 
-    def record(self, status: int, raw: bytes, headers: Any, began: float, done: float) -> None:
+    def record(self, status: int, raw: bytes, headers: Any, began: float, done: float) -> str:
+        """Count one answer; its outcome (``S``, ``U:<resultCode>``, ``http:<status>``…)."""
         if status != 200:
             self.outcomes[f"http:{status}"] += 1
-            return
+            return f"http:{status}"
         if self._verified < _VERIFIED_ANSWERS:
             self._verified += 1
             content = signed_content(
@@ -141,27 +148,35 @@ class Recorder:
             if not self._verifier.verify(content, headers.get("signature", "")):
                 self.bad_signatures += 1
         result = json.loads(raw)["result"]
-        if result["resultStatus"] == "S":
-            self.outcomes["S"] += 1
+        outcome = (
+            "S"
+            if result["resultStatus"] == "S"
+            else f"{result['resultStatus']}:{result['resultCode']}"
+        )
+        self.outcomes[outcome] += 1
+        if outcome == "S":
             self.latencies_ms.append((done - began) * 1000)
             self.completions.append(done)
-        else:
-            self.outcomes[f"{result['resultStatus']}:{result['resultCode']}"] += 1
+        elif outcome == REFUSED:
+            self.refused_ms.append((done - began) * 1000)
+        return outcome
 
 
 async def _send(
     session: aiohttp.ClientSession, plan: Plan, request: Signed, began: float, recorder: Recorder
-) -> None:
+) -> str:
     loop = asyncio.get_running_loop()
     body, headers = request
     try:
         async with session.post(plan.url + _PATH, data=body, headers=headers) as response:
             raw = await response.read()
-            recorder.record(response.status, raw, response.headers, began, loop.time())
+            return recorder.record(response.status, raw, response.headers, began, loop.time())
     except TimeoutError:
-        recorder.outcomes["error:timeout"] += 1
+        outcome = "error:timeout"
     except aiohttp.ClientError as exc:
-        recorder.outcomes[f"error:{type(exc).__name__}"] += 1
+        outcome = f"error:{type(exc).__name__}"
+    recorder.outcomes[outcome] += 1
+    return outcome
 
 
 async def _open_loop(
@@ -169,7 +184,7 @@ async def _open_loop(
 ) -> float:
     loop = asyncio.get_running_loop()
     total = min(len(requests), int(plan.rate * plan.duration))
-    in_flight: set[asyncio.Task[None]] = set()
+    in_flight: set[asyncio.Task[str]] = set()
     start = loop.time()
     for i in range(total):
         due = start + i / plan.rate
@@ -203,7 +218,8 @@ async def _closed_loop(
             if request is None:
                 recorder.outcomes["error:presigned-exhausted"] += 1
                 return
-            await _send(session, plan, request, loop.time(), recorder)
+            if await _send(session, plan, request, loop.time(), recorder) == REFUSED:
+                await asyncio.sleep(_REFUSED_BACKOFF)
 
     await asyncio.wait_for(
         asyncio.gather(*(client() for _ in range(plan.concurrency))),
@@ -237,9 +253,13 @@ async def run(stage: stages.Stage, plan: Plan, requests: list[Signed]) -> dict[s
         "succeeded": ok,
         "payments_per_second": round(ok / elapsed, 1),
         "outcomes": dict(recorder.outcomes),
-        "errors": sum(n for outcome, n in recorder.outcomes.items() if outcome != "S"),
+        "refused": recorder.outcomes[REFUSED],
+        "errors": sum(
+            n for outcome, n in recorder.outcomes.items() if outcome not in ("S", REFUSED)
+        ),
         "bad_signatures": recorder.bad_signatures,
         "latency_ms": summarise(recorder.latencies_ms).to_json(),
+        "refused_latency_ms": summarise(recorder.refused_ms).to_json(),
         "per_second": per_second,
     }
 

@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
     started = datetime.now(UTC)
+    load_at_start = os.getloadavg()
     phases: list[dict[str, Any]] = []
     targets = args.targets.split(",")
     print(f"bench {run_id}: state in {work}, database {stage.database}", flush=True)
@@ -358,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "phases": phases,
         "floor_ratio": reports.floor_ratio({"phases": phases}),
+        # Other work on the machine takes CPU from every process measured: say how much.
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
     }
     report["checks"] = [
         {"target": name, "measured": measured, "met": met}

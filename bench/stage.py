@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gateway.keys import ensure_key_pairs, key_names
+from gateway.local import free_port
 
-__all__ = ["ACQUIRER", "STAGE_ENV", "WALLET", "Stage", "build", "free_port", "load"]
+__all__ = ["ACQUIRER", "STAGE_ENV", "WALLET", "Stage", "build", "load"]
 
 STAGE_ENV = "CAUSEWAY_BENCH_STAGE"
 ACQUIRER = "SIAM_ACQ"  # settles in THB
 WALLET = "KAKAOPAY"  # charges in KRW, code prefix 281002
 _CODE_PREFIX = "281002"
 _RATES = Path(__file__).resolve().parent.parent / "config" / "fx.toml"
-
-
-def free_port() -> int:
-    """A loopback port free at this moment (the bench owns the machine while it runs)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True, slots=True)

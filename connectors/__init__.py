@@ -20,7 +20,8 @@ operation    ``build_*`` takes        ``parse_*`` returns     what it does
 
 plus ``name`` (the route's) and ``capabilities`` (what it can do, as
 :class:`Capabilities`: routing reads the data, no code path asks which wallet it is,
-including the limits ``inquiry_by_request_id`` and ``amount_step``).
+including the limits ``inquiry_by_request_id``, ``amount_step`` and
+``refunds_deduplicated``).
 
 A wallet that reports results by calling the hub back (M-Pesa) has a connector that is
 also a :class:`NotificationParser`: ``parse_notification(request)`` turns one callback

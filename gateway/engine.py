@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import secrets
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -28,16 +29,33 @@ from gateway.answers import Answer, payment_result
 from gateway.breakers import Breakers
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy, Locks
-from gateway.errors import ConcurrentUpdate, RequestRejected
+from gateway.errors import ConcurrentUpdate, CoordinationUnavailable, RequestRejected
 from gateway.models import Payment, Purchase, mask_code
 from gateway.notifications import notification_body
 from gateway.quotes import QuoteBook
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, PaymentUpdate, Store
-from routing import ConsultOption, NoRoute, RetryPolicy, Route, Router, Wallet
+from routing import (
+    ConsultOption,
+    NoRoute,
+    RetryBudget,
+    RetryPolicy,
+    Route,
+    Router,
+    Unsendable,
+    Wallet,
+)
 
-__all__ = ["MAX_MINOR_UNITS", "PaymentEngine", "fingerprint", "in_steps", "new_id", "purchase"]
+__all__ = [
+    "MAX_MINOR_UNITS",
+    "PAYMENTS_IN_FLIGHT",
+    "PaymentEngine",
+    "fingerprint",
+    "in_steps",
+    "new_id",
+    "purchase",
+]
 
 log = logging.getLogger("causeway.engine")
 
@@ -47,6 +65,11 @@ Result = TypeVar("Result")
 
 #: The largest amount the ledger holds, in minor units (a signed 64-bit column).
 MAX_MINOR_UNITS = 10**18 - 1
+
+#: Pays one process takes at once by default (``[hub] payments_in_flight``). A pay holds a
+#: ledger connection only for its statements, not across the wallet call, so a few times the
+#: pool (16) keeps it busy; more in flight would only queue for it, and for the CPU.
+PAYMENTS_IN_FLIGHT = 64
 
 
 def new_id(prefix: str) -> str:
@@ -76,6 +99,7 @@ class PaymentEngine:
         call_deadline: float,
         retry: RetryPolicy | None = None,
         breakers: Breakers | None = None,
+        payments_in_flight: int = PAYMENTS_IN_FLIGHT,
     ) -> None:
         self.store = store
         self.router = router
@@ -87,6 +111,17 @@ class PaymentEngine:
         self.call_deadline = call_deadline
         self.retry = retry or RetryPolicy()
         self.breakers = breakers
+        #: Pays this process takes at once; one more is refused before anything is stored
+        #: or sent, so that an overload is answered fast instead of queued until it times out.
+        self.payments_in_flight = payments_in_flight
+        self._in_flight = 0
+        # One per route, made on its first payment; see routing.RetryBudget.
+        self.retry_budgets: defaultdict[str, RetryBudget] = defaultdict(RetryBudget)
+
+    @property
+    def in_flight(self) -> int:
+        """Pays this process is taking right now."""
+        return self._in_flight
 
     def _notification(self, payment: Payment) -> str:
         return notification_body(payment, self.router.wallet(payment.wallet).name)
@@ -111,14 +146,14 @@ class PaymentEngine:
         """Send one request through ``route``'s connector and parse its answer.
 
         A request the connector cannot build never leaves, so it is reported as
-        :class:`connectors.WalletUnreachable` — safe to fail, nothing was charged.
+        :class:`routing.Unsendable` — safe to fail, nothing was charged, and not retried.
         """
         try:
             built = build(request)
         except (connectors.WalletTransportError, connectors.WalletProtocolError):
             raise
         except (connectors.ConnectorError, ValueError) as exc:
-            raise connectors.WalletUnreachable(
+            raise Unsendable(
                 f"the request could not be built: {exc}", connector=route.name
             ) from exc
         try:
@@ -129,12 +164,24 @@ class PaymentEngine:
             if self.breakers is not None:
                 await self.breakers.failed(route.name)
             raise
+        if self.breakers is not None:
+            await self.breakers.succeeded(route.name)
         return parse(request, response)
 
     # -- pay ------------------------------------------------------------------------------
 
     async def pay(self, acquirer: AcquirerConfig, request: wire.PayRequest) -> Answer:
         code = _check_pay(request)
+        if self._in_flight >= self.payments_in_flight:
+            # Nothing is stored, locked or sent: the acquirer may retry the same request id.
+            return Answer.of(ResultCode.REQUEST_TRAFFIC_EXCEED_LIMIT)
+        self._in_flight += 1
+        try:
+            return await self._pay(acquirer, request, code)
+        finally:
+            self._in_flight -= 1
+
+    async def _pay(self, acquirer: AcquirerConfig, request: wire.PayRequest, code: str) -> Answer:
         key_fields = {
             "paymentAmount": request.paymentAmount.model_dump(),
             "orderAmount": request.order.orderAmount.model_dump(),
@@ -149,7 +196,7 @@ class PaymentEngine:
         digest = fingerprint(key_fields)
         try:
             async with self.payment_lock(acquirer.client_id, request.paymentRequestId):
-                existing, closed = await self.store.find_request(
+                existing, closed, ordered = await self.store.find_request(
                     acquirer.client_id, request.paymentRequestId
                 )
                 if existing is not None:
@@ -157,6 +204,10 @@ class PaymentEngine:
                 if closed:
                     return Answer.of(
                         ResultCode.ORDER_IS_CLOSED, "the payment was cancelled before it arrived"
+                    )
+                if ordered:  # an order code's traveller pays it, not this request
+                    return Answer.of(
+                        ResultCode.REPEAT_REQ_INCONSISTENT, "the request id names an order"
                     )
                 try:
                     payment, route = await self._open(acquirer, request, code, digest)
@@ -167,6 +218,13 @@ class PaymentEngine:
                 return await self._charge(payment, route, code)
         except LockBusy:
             return Answer.of(ResultCode.PAYMENT_IN_PROCESS)
+        except CoordinationUnavailable:
+            # Nothing new starts without its lock; a request already recorded is answered
+            # from the ledger as usual.
+            stored = await self.store.find_payment(acquirer.client_id, request.paymentRequestId)
+            if stored is None:
+                raise
+            return _replay(stored, digest)
         except DuplicateRequest:
             # Another instance persisted it after our lock expired: answer from its record.
             stored = await self.store.find_payment(acquirer.client_id, request.paymentRequestId)
@@ -257,7 +315,10 @@ class PaymentEngine:
                 # cannot charge twice. Later inquiries follow the payment to this route.
                 payment = await self.store.reroute(payment, candidate.name)
             try:
-                result = await self.retry.call(partial(self._pay_through, candidate, request))
+                result = await self.retry.call(
+                    partial(self._pay_through, candidate, request),
+                    budget=self.retry_budgets[candidate.name],
+                )
             except connectors.WalletUnreachable:
                 continue
             except (connectors.WalletTransportError, connectors.WalletProtocolError) as exc:
@@ -349,6 +410,8 @@ class PaymentEngine:
                 return await self.resolve(payment)
         except LockBusy:
             return payment  # a pay or an inquiry is talking to the wallet right now
+        except CoordinationUnavailable:
+            return payment  # the recovery worker asks the wallet once Redis is back
 
     async def resolve(self, payment: Payment) -> Payment:
         """Ask the wallet about a payment whose outcome is unknown, and record the answer."""
@@ -374,7 +437,7 @@ class PaymentEngine:
             # The wallet has not seen the pay (or not yet): close the request id there, so
             # a late arrival cannot charge, and count the payment closed only once the
             # wallet confirms the cancel.
-            closed = await self.cancel_at_wallet(current, route)
+            closed = await self.cancel_at_wallet(current, route, target=PaymentStatus.FAILED)
             return closed.payment or current
         answer = await self.record_outcome(current, result)
         return answer.payment or current
@@ -398,8 +461,16 @@ class PaymentEngine:
             )
             return connectors.CancelResult.pending(str(exc))
 
-    async def cancel_at_wallet(self, payment: Payment, route: Route) -> Answer:
-        """Cancel at the wallet (reversing any charge) and record it once confirmed."""
+    async def cancel_at_wallet(
+        self, payment: Payment, route: Route, *, target: PaymentStatus = PaymentStatus.CANCELLED
+    ) -> Answer:
+        """Cancel at the wallet (reversing any charge) and record it once confirmed.
+
+        A cancel the acquirer asked for makes the payment ``CANCELLED`` (its answer tells
+        the acquirer). One the gateway makes to close a payment it could not complete — at
+        the recovery deadline, or because the wallet never saw it — makes it ``FAILED``,
+        which the merchant is notified of like any other failure.
+        """
         request = connectors.CancelRequest(
             payment.wallet_request_id, payment.acquirer_id, payment.wallet_payment_id
         )
@@ -411,10 +482,16 @@ class PaymentEngine:
             return Answer.of(ResultCode.UNKNOWN_EXCEPTION, "the wallet did not confirm the cancel")
         match result.outcome:
             case connectors.Outcome.SUCCEEDED:
+                message = (
+                    "The payment was cancelled."
+                    if target is PaymentStatus.CANCELLED
+                    else "The payment was closed: the wallet did not complete it in time."
+                )
                 stored = await self.store.transition_payment(
                     payment,
-                    PaymentStatus.CANCELLED,
-                    PaymentUpdate(ResultCode.ORDER_IS_CLOSED, "The payment was cancelled."),
+                    target,
+                    PaymentUpdate(ResultCode.ORDER_IS_CLOSED, message),
+                    notification=self._notification,
                 )
                 return Answer(ResultCode.SUCCESS, "Success.", stored)
             case connectors.Outcome.FAILED:

@@ -15,16 +15,28 @@ from urllib.parse import urlencode
 
 import httpx
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 import connectors
 from connectors import RsaSigner, RsaVerifier
+from connectors._transport import AiohttpTransport
 from fx import Quoter, StaticRates
 from gateway.breakers import Breakers
 from gateway.cancels import Cancels
 from gateway.config import AcquirerConfig, Settings
-from gateway.coordination import Cache, LocalCache, LocalLocks, Locks, RedisCache, RedisLocks
+from gateway.coordination import (
+    Cache,
+    LocalCache,
+    LocalLocks,
+    Locks,
+    RedisCache,
+    RedisHealth,
+    RedisLocks,
+)
 from gateway.engine import PaymentEngine
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, StorageUnavailable
 from gateway.models import Order
 from gateway.notifications import SCHEDULE, Dispatcher
 from gateway.orders import Orders
@@ -38,6 +50,12 @@ from routing import Route, Router, Wallet
 __all__ = ["Hub"]
 
 log = logging.getLogger("causeway.hub")
+
+#: Connecting to Redis, and each command, gives up after this long.
+REDIS_TIMEOUT_SECONDS = 2.0
+
+#: A health check waits this long for each service.
+HEALTH_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +81,7 @@ class Hub:
     redis: Redis | None
     skipped_routes: dict[str, str]
     dispatcher: Dispatcher
+    cache: Cache
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -72,10 +91,11 @@ class Hub:
         locks: Locks
         cache: Cache
         if settings.storage.redis_url:
-            redis = Redis.from_url(settings.storage.redis_url)
+            redis = _redis_client(settings.storage.redis_url)
             prefix = settings.storage.redis_prefix
-            locks = RedisLocks(redis, prefix=prefix + "lock:")
-            cache = RedisCache(redis, prefix=prefix + "cache:")
+            health = RedisHealth()
+            locks = RedisLocks(redis, prefix=prefix + "lock:", health=health)
+            cache = RedisCache(redis, prefix=prefix + "cache:", health=health)
         else:
             locks, cache = LocalLocks(), LocalCache()
         rates = StaticRates.from_file(settings.fx.rates_file)
@@ -86,12 +106,13 @@ class Hub:
             ttl=timedelta(seconds=settings.fx.quote_ttl_seconds),
         )
         router, skipped = _build_router(settings)
-        # httpcore's pool does work in proportion to its connections on every request
-        # (encode/httpx#3215), so keep it small; as many kept alive as may be open, so a
-        # burst does not open connections only to close them again.
+        # Wallet calls and merchant notifications; at most 64 connections, all kept alive,
+        # so a burst does not open connections only to close them again.
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.hub.wallet_timeout_seconds, connect=3.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            # httpx's own pool costs several times aiohttp's per request (encode/httpx#3215);
+            # the transport keeps the httpx API the connectors build requests with.
+            transport=AiohttpTransport(limit=64),
         )
         engine = PaymentEngine(
             store=store,
@@ -103,6 +124,7 @@ class Hub:
             lock_wait=settings.hub.lock_wait_seconds,
             call_deadline=settings.hub.wallet_timeout_seconds,
             breakers=Breakers(cache),
+            payments_in_flight=settings.hub.payments_in_flight,
         )
         try:
             signer = RsaSigner(
@@ -123,9 +145,11 @@ class Hub:
             {client_id: acquirer.verifier for client_id, acquirer in acquirers.items()},
             schedule=notifications.schedule_seconds or SCHEDULE,
             poll_seconds=notifications.poll_seconds,
+            lease=timedelta(seconds=notifications.lease_seconds),
         )
         return cls(
             dispatcher=dispatcher,
+            cache=cache,
             settings=settings,
             store=store,
             engine=engine,
@@ -151,13 +175,30 @@ class Hub:
         )
         return f"{base.rstrip('/')}/cashier?{urlencode({'codeValue': order.code_value})}"
 
+    async def check_services(self) -> dict[str, str]:
+        """Each service the hub depends on: ``ok``, ``unavailable`` or ``in-process``."""
+        services = {"ledger": "ok", "redis": "in-process"}
+        try:
+            await asyncio.wait_for(self.store.ping(), HEALTH_TIMEOUT_SECONDS)
+        except (StorageUnavailable, TimeoutError):
+            services["ledger"] = "unavailable"
+        if self.redis is not None:
+            try:
+                await asyncio.wait_for(self.redis.ping(), HEALTH_TIMEOUT_SECONDS)
+                services["redis"] = "ok"
+            except (RedisError, OSError, TimeoutError):
+                services["redis"] = "unavailable"
+        return services
+
     def start_background(self) -> None:
         """Start the work that runs beside the API: delivering notifications, and driving
         unresolved payments to a final state."""
         policy = RecoveryPolicy(
             deadline=timedelta(seconds=self.settings.hub.recovery_deadline_seconds)
         )
-        recovery = Recovery(self.engine, policy)
+        recovery = Recovery(
+            self.engine, policy, cache=self.cache, refunds=self.refunds, cancels=self.cancels
+        )
         self.background.append(asyncio.create_task(self.dispatcher.run(), name="notifications"))
         self.background.append(asyncio.create_task(recovery.run(), name="recovery"))
 
@@ -169,6 +210,18 @@ class Hub:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+
+
+def _redis_client(url: str) -> Redis:
+    """A Redis client that fails fast: an unreachable Redis must cost a request
+    milliseconds, not the wallet's timeout. One immediate retry on a fresh connection
+    covers a pooled connection that a Redis restart has closed."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), retries=1),
+    )
 
 
 def _wallet_clients(settings: Settings, router: Router) -> dict[str, WalletClient]:

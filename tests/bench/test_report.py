@@ -57,7 +57,9 @@ def test_floor_ratio_without_a_floor_is_nan() -> None:
 def test_table_has_a_row_per_phase_and_dashes_for_missing_groups() -> None:
     rows = table(_report(_phase("gateway", "open", 700, 699.0))).splitlines()
     assert len(rows) == 3
-    assert rows[2].startswith("| gateway | open | 700 | 699 | 5.0 | 9.0 | 20.0 | 40.0 | 0 |")
+    assert rows[2].startswith(
+        "| gateway | open | 700 | 699 | 5.0 | 9.0 | 20.0 | 40.0 | 0 | 0 | 2.1 |"
+    )
     assert "150 / — / —" in rows[2]
 
 
@@ -82,10 +84,34 @@ def test_errors_fail_the_latency_target() -> None:
     assert dict((name, met) for name, _, met in checks(report))["p99 ≤ 50 ms at 700/s"] is False
 
 
+def test_refusals_are_shown_with_their_latency_and_fail_the_latency_target() -> None:
+    phase = _phase(
+        "gateway",
+        "open",
+        700,
+        300.0,
+        refused=400,
+        refused_latency_ms={"p50": 1.0, "p90": 2.0, "p99": 3.5, "max": 9.0},
+    )
+    report = _report(phase)
+
+    row = table(report).splitlines()[2]
+
+    assert "| 400 (3.5) | 0 | 5.0 |" in row  # 150 % of a core over 300 payments/s
+    assert dict((name, met) for name, _, met in checks(report))["p99 ≤ 50 ms at 700/s"] is False
+
+
 def test_markdown_describes_the_machine() -> None:
     text = markdown(_report(_phase("gateway", "open", 700, 700.0)))
     assert "AMD EPYC (2 cores)" in text
     assert "| target | measured | |" in text
+
+
+def test_markdown_gives_the_load_average_when_the_run_recorded_it() -> None:
+    report = _report(_phase("gateway", "open", 700, 700.0))
+    assert "Load average" not in markdown(report)
+    report["load_average"] = {"start": [3.9, 4.8, 4.6], "end": [7.07, 6.7, 5.6]}
+    assert "3.9 / 4.8 / 4.6 at the start, 7.1 / 6.7 / 5.6 at the end." in markdown(report)
 
 
 def test_replace_section_keeps_the_rest_of_the_document() -> None:
