@@ -70,7 +70,8 @@ def _ledger_sql(settings: Settings) -> list[str]:
     """  # noqa: S608
     postings = """
     INSERT INTO postings (movement, movement_id, entry, payment_id, refund_id, role,
-        participant, account, counterparty, currency, amount, booked_at, batch_id, late)
+        participant, account, counterparty, currency, amount, request_id, transaction_currency,
+        transaction_amount, booked_at, batch_id, late)
     SELECT 'PAYMENT', p.payment_id, 'PRINCIPAL', p.payment_id, NULL,
         CASE k WHEN 1 THEN 'wallet' WHEN 3 THEN 'acquirer' ELSE 'hub' END,
         CASE k WHEN 1 THEN p.wallet WHEN 3 THEN p.acquirer_id ELSE 'HUB' END,
@@ -79,6 +80,9 @@ def _ledger_sql(settings: Settings) -> list[str]:
         CASE WHEN k <= 2 THEN p.pay_to_currency ELSE p.settlement_currency END,
         CASE k WHEN 1 THEN -p.pay_to_amount WHEN 2 THEN p.pay_to_amount
                WHEN 3 THEN p.settlement_amount ELSE -p.settlement_amount END,
+        CASE k WHEN 1 THEN p.wallet_request_id WHEN 3 THEN p.payment_request_id END,
+        CASE WHEN k IN (1, 3) THEN p.currency END,
+        CASE WHEN k IN (1, 3) THEN p.amount END,
         p.completed_at, NULL, false
     FROM payments AS p CROSS JOIN generate_series(1, 4) AS k
     ORDER BY p.completed_at, p.payment_id, k

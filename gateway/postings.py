@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fx import Money
 from gateway.models import Payment, Refund
 from gateway.schema import clearing_batches, postings
 
@@ -93,6 +94,10 @@ class Posting:
     counterparty: str | None = None
     payment_id: str | None = None
     refund_id: str | None = None
+    #: On a participant's principal posting: the request id it knows the movement by, and
+    #: the movement's amount in the transaction currency (its clearing file's columns).
+    request_id: str | None = None
+    transaction: Money | None = None
 
     @property
     def account_name(self) -> str:
@@ -116,14 +121,20 @@ def _principal(
     *,
     wallet_amount: int,
     acquirer_amount: int,
+    requests: tuple[str, str],
+    transaction: Money,
     refund_id: str | None = None,
 ) -> list[Posting]:
+    """A movement's four lines; ``requests`` are the ids the wallet and the acquirer know
+    it by, ``transaction`` its amount in the transaction currency."""
     wallet_ccy = payment.pay_to_amount.currency
     settle_ccy = payment.settlement_amount.currency
+    wallet_request, acquirer_request = requests
 
     def line(
         role: Role, who: str, account: Account, ccy: str, amount: int, other: str | None
     ) -> Posting:
+        request = {Role.WALLET: wallet_request, Role.ACQUIRER: acquirer_request}.get(role)
         return Posting(
             movement,
             movement_id,
@@ -136,6 +147,8 @@ def _principal(
             other,
             payment.payment_id,
             refund_id,
+            request,
+            transaction if request is not None else None,
         )
 
     return [
@@ -168,6 +181,8 @@ def payment_postings(payment: Payment) -> list[Posting]:
         payment,
         wallet_amount=-payment.pay_to_amount.minor,
         acquirer_amount=payment.settlement_amount.minor,
+        requests=(payment.wallet_request_id, payment.payment_request_id),
+        transaction=payment.amount,
     )
 
 
@@ -179,6 +194,9 @@ def refund_postings(refund: Refund, payment: Payment) -> list[Posting]:
         payment,
         wallet_amount=refund.refund_from_amount.minor,
         acquirer_amount=-refund.settlement_amount.minor,
+        # The wallet knows a refund by the id the hub sent it.
+        requests=(refund.refund_id, refund.refund_request_id),
+        transaction=refund.amount,
         refund_id=refund.refund_id,
     )
 
@@ -236,22 +254,23 @@ def booking_parameters(lines: list[Posting]) -> dict[str, Any]:
     assert not any(totals.values()), f"unbalanced postings: {totals}"
     parameters: dict[str, Any] = {}
     for i, p in enumerate(lines):
-        values = (
-            p.movement.value,
-            p.movement_id,
-            p.entry.value,
-            p.payment_id,
-            p.refund_id,
-            p.role.value,
-            p.participant,
-            p.account.value,
-            p.counterparty,
-            p.currency,
-            p.amount,
-        )
-        parameters.update(
-            {f"line{i}_{name}": value for name, value in zip(_LINE, values, strict=True)}
-        )
+        values = {
+            "movement": p.movement.value,
+            "movement_id": p.movement_id,
+            "entry": p.entry.value,
+            "payment_id": p.payment_id,
+            "refund_id": p.refund_id,
+            "role": p.role.value,
+            "participant": p.participant,
+            "account": p.account.value,
+            "counterparty": p.counterparty,
+            "currency": p.currency,
+            "amount": p.amount,
+            "request_id": p.request_id,
+            "transaction_currency": p.transaction.currency if p.transaction else None,
+            "transaction_amount": p.transaction.minor if p.transaction else None,
+        }
+        parameters.update({f"line{i}_{name}": values[name] for name in _LINE})
     return parameters
 
 
@@ -275,6 +294,9 @@ def reversal(
         postings.c.counterparty,
         postings.c.currency,
         -postings.c.amount,
+        postings.c.request_id,
+        postings.c.transaction_currency,
+        postings.c.transaction_amount,
         booked_at,
         _late(booked_at),
     ).where(postings.c.payment_id == payment_id, postings.c.movement == Movement.PAYMENT.value)

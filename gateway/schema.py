@@ -203,6 +203,13 @@ postings = sa.Table(
     sa.Column("counterparty", sa.String(64)),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
+    # What the participant knows the movement by, on its principal postings (the hub's and
+    # the fee postings have none): the request id it sent or was sent, and the movement's
+    # amount in the transaction currency. A clearing file is then read from the postings
+    # alone, in the order of an index, with no join to sort.
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("transaction_currency", sa.String(3)),
+    sa.Column("transaction_amount", sa.BigInteger),
     sa.Column("booked_at", _TS, nullable=False),
     sa.Column("batch_id", sa.String(8)),
     sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),

@@ -186,6 +186,7 @@ async def write_files(
             groups,
             [transactions.out for transactions, _ in files],
             [fees.out for _, fees in files],
+            sizes=[totals[group].items if group in totals else 0 for group in groups],
             on_transactions=lambda index: complete(files[index][0]),
             on_fees=lambda index: complete(files[index][1]),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -178,3 +179,64 @@ def test_a_fee_rounds_half_up_and_is_symmetric(amount: int, bps: int) -> None:
     expected = int(exact.to_integral_value(rounding="ROUND_HALF_UP"))
     assert fee(amount, bps) == (expected if amount >= 0 else -expected)
     assert fee(-amount, bps) == -fee(amount, bps)
+
+
+async def references(store: Store) -> list[tuple[str, str, str | None, str | None, int | None]]:
+    query = sa.select(
+        postings.c.movement, postings.c.role, postings.c.request_id,
+        postings.c.transaction_currency, postings.c.transaction_amount,
+    ).order_by(postings.c.posting_id)  # fmt: skip
+    async with store.engine.connect() as connection:
+        return [tuple(r) for r in (await connection.execute(query)).all()]
+
+
+async def test_principal_postings_carry_what_each_participant_knows_the_movement_by(
+    store: Store,
+) -> None:
+    paid = await pay(store, "p1", 10_001)
+    await refund_ok(store, paid, "r1", 3_333)
+    cancelled = await pay(store, "p2", 500)
+    await store.transition_payment(cancelled, PaymentStatus.CANCELLED, SUCCESS)
+
+    rows = await references(store)
+
+    hub = ("hub", None, None, None)
+    assert rows == [
+        ("PAYMENT", "wallet", "W-p1", "THB", 10_001),
+        ("PAYMENT", *hub),
+        ("PAYMENT", "acquirer", "p1", "THB", 10_001),
+        ("PAYMENT", *hub),
+        # The wallet knows a refund by the hub's refund id, the acquirer by its own.
+        ("REFUND", "wallet", "R-r1", "THB", 3_333),
+        ("REFUND", *hub),
+        ("REFUND", "acquirer", "r1", "THB", 3_333),
+        ("REFUND", *hub),
+        ("PAYMENT", "wallet", "W-p2", "THB", 500),
+        ("PAYMENT", *hub),
+        ("PAYMENT", "acquirer", "p2", "THB", 500),
+        ("PAYMENT", *hub),
+        ("CANCEL", "wallet", "W-p2", "THB", 500),
+        ("CANCEL", *hub),
+        ("CANCEL", "acquirer", "p2", "THB", 500),
+        ("CANCEL", *hub),
+    ]
+
+
+async def test_the_migration_fills_in_the_references_of_earlier_postings(store: Store) -> None:
+    paid = await pay(store, "p1", 10_001)
+    await refund_ok(store, paid, "r1", 3_333)
+    cancelled = await pay(store, "p2", 500)
+    await store.transition_payment(cancelled, PaymentStatus.CANCELLED, SUCCESS)
+    booked = await references(store)
+    migration = importlib.import_module("gateway.migrations.versions.0008_posting_references")
+
+    async with store.engine.begin() as connection:
+        # As postings booked before the columns existed.
+        await connection.execute(
+            postings.update().values(
+                request_id=None, transaction_currency=None, transaction_amount=None
+            )
+        )
+        await connection.execute(sa.text(migration._FILL))
+
+    assert await references(store) == booked
