@@ -10,6 +10,11 @@ decides; calls that went well are added to the shared count about once a second 
 process (so a healthy payment costs no round trip to Redis), and always before a failure
 is judged.
 
+Whether a breaker is open is read from the shared cache at most about once a second per
+route and process, like the successes: another instance's opening is seen within that
+second (and a payment sent meanwhile to a route that refuses connections fails over
+safely); an opening decided here is seen at once.
+
 The window slides: a failure is judged on the current window's counts plus the previous
 window's, weighted by how much of it still lies within ``window_seconds`` of now. Fixed
 windows alone would forget every call at each boundary, so a burst of failures across
@@ -49,9 +54,16 @@ class Breakers:
         self._clock = clock
         self._unshared: Counter[tuple[str, int]] = Counter()  # (route, window) → calls
         self._shared_at = clock()
+        self._seen: dict[str, tuple[float, bool]] = {}  # route → (read at, open)
 
     async def is_open(self, route: str) -> bool:
-        return await self._cache.get(f"breaker:{route}:open") is not None
+        now = self._clock()
+        seen = self._seen.get(route)
+        if seen is not None and 0 <= now - seen[0] < self.FLUSH_SECONDS:
+            return seen[1]
+        opened = await self._cache.get(f"breaker:{route}:open") is not None
+        self._seen[route] = (now, opened)
+        return opened
 
     async def succeeded(self, route: str) -> None:
         """Count a call the wallet answered."""
@@ -74,6 +86,7 @@ class Breakers:
         calls += kept * await self._count(f"breaker:{route}:calls:{window - 1}")
         if calls < policy.minimum_calls or failures < policy.failure_ratio * calls:
             return
+        self._seen.pop(route, None)  # judge on the shared state, not on a second-old view
         if not await self.is_open(route):
             log.warning(
                 "route %s: %d of %d calls failed; breaker open for %ss",
@@ -83,6 +96,7 @@ class Breakers:
                 policy.open_seconds,
             )
             await self._cache.set(f"breaker:{route}:open", "1", ttl=policy.open_seconds)
+            self._seen[route] = (self._clock(), True)
 
     async def _count(self, key: str) -> int:
         return int(await self._cache.get(key) or 0)

@@ -127,3 +127,18 @@ async def test_payments_go_around_an_open_breaker(backend: Backend, state_dir: P
     # Three refused attempts a payment, all failures: open at the tenth call.
     assert opened
     assert backup == {"pay_requests": 4, "charges": 4}
+
+
+async def test_another_instances_opening_is_seen_within_a_second(cache: Cache) -> None:
+    clock = [1000.0]
+    opener = Breakers(cache, POLICY, clock=lambda: clock[0])
+    reader = Breakers(cache, POLICY, clock=lambda: clock[0])
+    assert not await reader.is_open("r1")  # read from the cache, and kept for a second
+
+    for _ in range(4):
+        await opener.failed("r1")
+
+    assert await opener.is_open("r1")  # at once where it was decided
+    assert not await reader.is_open("r1")  # the reader's view is not a second old yet
+    clock[0] += 1.0
+    assert await reader.is_open("r1")
