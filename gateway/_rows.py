@@ -118,9 +118,11 @@ def refund_row(r: Refund) -> dict[str, Any]:
     }
 
 
-def refund_from_row(
-    row: Mapping[Any, Any], currency: str, pay_to_currency: str, settlement_currency: str
-) -> Refund:
+def refund_from_row(row: Mapping[Any, Any]) -> Refund:
+    """A refund from its row and its payment's currencies (``currency``, ``pay_to_currency``
+    and ``settlement_currency``)."""
+    currency, pay_to_currency = row["currency"], row["pay_to_currency"]
+    settlement_currency = row["settlement_currency"]
     return Refund(
         refund_id=row["refund_id"],
         payment_id=row["payment_id"],

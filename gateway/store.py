@@ -274,16 +274,12 @@ class Store:
     ) -> Refund | None:
         """A refund by our id for it (the id the wallet was sent), or by the wallet's."""
         if refund_id is not None:
-            query = refunds.select().where(refunds.c.refund_id == refund_id)
+            found = await self._refunds(refunds.c.refund_id == refund_id)
         elif wallet_refund_id is not None:
-            query = refunds.select().where(refunds.c.wallet_refund_id == wallet_refund_id)
+            found = await self._refunds(refunds.c.wallet_refund_id == wallet_refund_id)
         else:
             return None
-        async with self._guard(), self._reader.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
-        if row is None:
-            return None
-        return refund_from_row(row, *await self._currencies(str(row["payment_id"])))
+        return found[0] if found else None
 
     async def close_request(self, acquirer_id: str, payment_request_id: str) -> None:
         """Record that the acquirer cancelled this request id (idempotent): a pay with it
@@ -612,41 +608,32 @@ class Store:
         return stored
 
     async def find_refund(self, acquirer_id: str, refund_request_id: str) -> Refund | None:
-        query = refunds.select().where(
+        found = await self._refunds(
             refunds.c.acquirer_id == acquirer_id,
             refunds.c.refund_request_id == refund_request_id,
         )
-        async with self._guard(), self._reader.connect() as connection:
-            row = (await connection.execute(query)).mappings().first()
-        if row is None:
-            return None
-        currencies = await self._currencies(str(row["payment_id"]))
-        return refund_from_row(row, *currencies)
+        return found[0] if found else None
 
     async def unresolved_refunds(self, *, before: datetime, limit: int) -> list[Refund]:
         """Refunds still PENDING or UNKNOWN that were made before ``before``, oldest first."""
-        query = (
-            refunds.select()
-            .where(
-                sa.text(UNRESOLVED),
-                refunds.c.created_at < before,
-            )
-            .order_by(refunds.c.created_at)
-            .limit(limit)
+        return await self._refunds(
+            sa.text(f"refunds.{UNRESOLVED}"),  # the payments joined have a status too
+            refunds.c.created_at < before,
+            order_by=refunds.c.created_at,
+            limit=limit,
         )
+
+    async def _refunds(
+        self,
+        *where: sa.ColumnElement[bool] | sa.TextClause,
+        order_by: sa.ColumnElement[Any] | None = None,
+        limit: int | None = None,
+    ) -> list[Refund]:
+        """The refunds ``where`` selects, each read with its payment's currencies."""
+        query = _REFUNDS.where(*where).order_by(order_by).limit(limit)
         async with self._guard(), self._reader.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
-        return [
-            refund_from_row(row, *await self._currencies(str(row["payment_id"]))) for row in rows
-        ]
-
-    async def _currencies(self, payment_id: str) -> tuple[str, str, str]:
-        query = sa.select(
-            payments.c.currency, payments.c.pay_to_currency, payments.c.settlement_currency
-        ).where(payments.c.payment_id == payment_id)
-        async with self._guard(), self._reader.connect() as connection:
-            row = (await connection.execute(query)).one()
-        return row.currency, row.pay_to_currency, row.settlement_currency
+        return [refund_from_row(row) for row in rows]
 
     async def transition_refund(
         self,
@@ -733,6 +720,11 @@ class Store:
 def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=column.type)
 
+
+# A refund with the currencies of its payment, which its amounts are in.
+_REFUNDS = sa.select(
+    refunds, payments.c.currency, payments.c.pay_to_currency, payments.c.settlement_currency
+).join_from(refunds, payments, refunds.c.payment_id == payments.c.payment_id)
 
 # What a pay asks before it takes a request id: the payment it names, whether the id was
 # closed, and whether an order has it. Outer-joined to a one-row select, so the answer has a

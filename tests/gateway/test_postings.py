@@ -190,13 +190,18 @@ async def references(store: Store) -> list[tuple[str, str, str | None, str | Non
         return [tuple(r) for r in (await connection.execute(query)).all()]
 
 
-async def test_principal_postings_carry_what_each_participant_knows_the_movement_by(
-    store: Store,
-) -> None:
+async def book_each_movement(store: Store) -> None:
+    """A payment (p1), a refund of it (r1), and a payment cancelled after it succeeded (p2)."""
     paid = await pay(store, "p1", 10_001)
     await refund_ok(store, paid, "r1", 3_333)
     cancelled = await pay(store, "p2", 500)
     await store.transition_payment(cancelled, PaymentStatus.CANCELLED, SUCCESS)
+
+
+async def test_principal_postings_carry_what_each_participant_knows_the_movement_by(
+    store: Store,
+) -> None:
+    await book_each_movement(store)
 
     rows = await references(store)
 
@@ -223,10 +228,7 @@ async def test_principal_postings_carry_what_each_participant_knows_the_movement
 
 
 async def test_the_migration_fills_in_the_references_of_earlier_postings(store: Store) -> None:
-    paid = await pay(store, "p1", 10_001)
-    await refund_ok(store, paid, "r1", 3_333)
-    cancelled = await pay(store, "p2", 500)
-    await store.transition_payment(cancelled, PaymentStatus.CANCELLED, SUCCESS)
+    await book_each_movement(store)
     booked = await references(store)
     migration = importlib.import_module("gateway.migrations.versions.0008_posting_references")
 
