@@ -27,7 +27,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -43,6 +43,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import utc_now
 from connectors.alipayplus import _translate
 from connectors.alipayplus._envelope import Envelope
 from connectors.alipayplus._settings import load_settings
@@ -59,10 +60,6 @@ _PAY = "pay"
 _INQUIRE = "inquiryPayment"
 _CANCEL = "cancelPayment"
 _REFUND = "refund"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _unknown(response: httpx.Response) -> str:
@@ -84,7 +81,7 @@ class AlipayPlusConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         config = load_settings(name, settings)
         self.name = name

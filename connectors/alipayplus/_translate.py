@@ -20,6 +20,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import aware_time
 from connectors.alipayplus._wire import (
     CancelResponse,
     InquiryResponse,
@@ -62,18 +63,6 @@ def _time(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.isoformat()
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """The wallet's timestamp, or ``None`` if absent, unparseable or without an offset:
-    a malformed time is informational and must not turn a charge into an error."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _amount(amount: Amount) -> WireAmount:
@@ -149,7 +138,7 @@ def _succeeded(facts: PayResponse) -> PaymentResult:
     return PaymentResult.succeeded(
         wallet_payment_id=facts.paymentId,
         customer_id=facts.customerId,
-        paid_at=_parse_time(facts.paymentTime),
+        paid_at=aware_time(facts.paymentTime),
     )
 
 
@@ -233,7 +222,7 @@ def refund_result(body: RefundResponse) -> RefundResult:
     match result.status:
         case ResultStatus.SUCCESS:
             return RefundResult.succeeded(
-                wallet_refund_id=body.refundId, refunded_at=_parse_time(body.refundTime)
+                wallet_refund_id=body.refundId, refunded_at=aware_time(body.refundTime)
             )
         case ResultStatus.FAILURE:
             return RefundResult.declined(result.resultCode, result.message)

@@ -79,7 +79,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -97,6 +97,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import utc_now
 from connectors.kakaopay import _results, _translate
 from connectors.kakaopay._envelope import Envelope
 from connectors.kakaopay._settings import load_settings
@@ -107,10 +108,6 @@ __all__ = ["KakaoPayConnector"]
 _READY = "ready"
 _ORDER = "order"
 _CANCEL = "cancel"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _unknown(response: httpx.Response) -> str:
@@ -132,7 +129,7 @@ class KakaoPayConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         config = load_settings(name, settings)
         self.name = name

@@ -92,16 +92,13 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import utc_now
 from connectors.mojaloop import _translate
 from connectors.mojaloop._answers import read
 from connectors.mojaloop._settings import load_settings
 from connectors.mojaloop._wire import TransferResponse, TransferStatusResponse, transfer_id
 
 __all__ = ["MojaloopConnector"]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class MojaloopConnector:
@@ -120,7 +117,7 @@ class MojaloopConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._config = load_settings(name, settings)
         self.name = name

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, assert_never
 
+from connectors._time import aware_time
 from connectors.mojaloop._wire import AdapterState, TransferResponse, TransferState
 
 __all__ = ["Committed", "Failed", "Open", "Verdict", "verdict"]
@@ -51,23 +52,11 @@ def _silent(code: str) -> bool:
     return code == "3106" or code.startswith(("1", "2"))
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    """An aware timestamp, or ``None``: a malformed time is informational and must not
-    turn a commit into an error."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def _from_switch(state: TransferResponse) -> Verdict:
     fulfil = state.fulfil.body if state.fulfil is not None else None
     match state.transfer_state:
         case TransferState.COMMITTED:
-            return Committed(_parse_time(fulfil.completedTimestamp if fulfil else None))
+            return Committed(aware_time(fulfil.completedTimestamp if fulfil else None))
         case TransferState.ABORTED:
             return Failed("ABORTED", "the switch aborted the transfer", "switch")
         case TransferState.RECEIVED | TransferState.RESERVED | None:

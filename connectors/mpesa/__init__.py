@@ -78,7 +78,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -99,6 +99,7 @@ from connectors import (
     WalletNotification,
     WalletProtocolError,
 )
+from connectors._time import utc_now
 from connectors.mpesa import _results, _translate
 from connectors.mpesa._settings import load_settings
 from connectors.mpesa._token import AccessToken, build_token_request, parse_token
@@ -117,10 +118,6 @@ from connectors.mpesa._wire import (
 __all__ = ["AccessToken", "MpesaConnector"]
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class MpesaConnector:
     """A :class:`connectors.Connector` and :class:`connectors.NotificationParser` for
     M-Pesa Kenya over Daraja; its own factory.
@@ -136,7 +133,7 @@ class MpesaConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._config = load_settings(name, settings)
         self.name = name

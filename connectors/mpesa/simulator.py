@@ -33,7 +33,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from starlette.applications import Starlette
@@ -41,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors._time import utc_now
 from connectors.conformance import ConformanceTarget
 from connectors.mpesa import MpesaConnector
 from connectors.mpesa._sim_book import MpesaBook
@@ -57,10 +58,6 @@ __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_
 
 _TOKEN_LIFETIME = 3599  # seconds, as Daraja's tokens
 _UNDEFINED_STATUS = "7777"  # a code Daraja never sends, for the unknown_status fault
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -93,7 +90,7 @@ class SimulatedWallet:
     dedup_window: timedelta = timedelta(hours=24)
     latency_seconds: float = 0.0
     access_token: str | None = field(default=None, repr=False)
-    clock: Callable[[], datetime] = field(default=_utc_now, repr=False)
+    clock: Callable[[], datetime] = field(default=utc_now, repr=False)
 
 
 def create_simulator(wallet: SimulatedWallet) -> Starlette:

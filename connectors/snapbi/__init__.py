@@ -65,7 +65,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -81,6 +81,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import utc_now
 from connectors.snapbi import _translate
 from connectors.snapbi._envelope import Envelope
 from connectors.snapbi._settings import load_settings
@@ -96,10 +97,6 @@ from connectors.snapbi._wire import (
 )
 
 __all__ = ["SnapBiConnector"]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _unknown(response: httpx.Response) -> str:
@@ -121,7 +118,7 @@ class SnapBiConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         config = load_settings(name, settings)
         self.name = name

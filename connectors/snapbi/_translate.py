@@ -7,7 +7,6 @@ in an inquiry, status ``00`` or ``04``) is ever a success; anything unplaced is 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import assert_never
 
 from connectors import (
@@ -20,6 +19,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import aware_time
 from connectors.snapbi._codes import (
     Verdict,
     cancel_decline,
@@ -61,18 +61,6 @@ __all__ = [
 
 def _amount(amount: Amount) -> WireAmount:
     return WireAmount(value=decimal_value(amount), currency=amount.currency)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """The wallet's time, or ``None`` if absent, unparseable or without an offset: a time
-    is informational and must not turn a charge into an error."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def pay_body(request: PayRequest, merchant_id: str) -> PayBody:
@@ -160,7 +148,7 @@ def _from_status(body: StatusResponse) -> PaymentResult:
         case TransactionStatus.SUCCESS | TransactionStatus.REFUNDED:
             # A refunded payment was charged: refunds are its children, not its undoing.
             return PaymentResult.succeeded(
-                wallet_payment_id=body.originalReferenceNo, paid_at=_parse_time(body.paidTime)
+                wallet_payment_id=body.originalReferenceNo, paid_at=aware_time(body.paidTime)
             )
         case TransactionStatus.FAILED:
             return _failed_payment(body)
@@ -224,7 +212,7 @@ def refund_result(body: RefundResponse) -> RefundResult:
     match verdict(code):
         case Verdict.SUCCESS:
             return RefundResult.succeeded(
-                wallet_refund_id=body.refundNo, refunded_at=_parse_time(body.refundTime)
+                wallet_refund_id=body.refundNo, refunded_at=aware_time(body.refundTime)
             )
         case Verdict.DECLINED:
             return RefundResult.declined(refund_decline(code), body.message)

@@ -73,7 +73,7 @@ What the public docs say, and what is assumed or simplified here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -89,6 +89,7 @@ from connectors import (
     RefundRequest,
     RefundResult,
 )
+from connectors._time import utc_now
 from connectors.wechatpay import _translate
 from connectors.wechatpay._envelope import Envelope
 from connectors.wechatpay._settings import load_settings
@@ -109,10 +110,6 @@ _REVERSE = "/secapi/pay/reverse"
 _REFUND = "/secapi/pay/refund"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _unknown(response: httpx.Response) -> str:
     return f"wallet answered HTTP {response.status_code}; the outcome is unknown"
 
@@ -131,7 +128,7 @@ class WeChatPayConnector:
         name: str,
         settings: Mapping[str, Any],
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         config = load_settings(name, settings)
         self.name = name
