@@ -114,11 +114,14 @@ class Orders:
                             ResultCode.REPEAT_REQ_INCONSISTENT.message,
                         )
                     return self.status(existing)
-                if await store.find_payment(acquirer.client_id, request.paymentRequestId):
+                paid, closed, _ = await store.find_request(
+                    acquirer.client_id, request.paymentRequestId
+                )
+                if paid is not None:
                     return OrderAnswer(
                         ResultCode.REPEAT_REQ_INCONSISTENT, "the request id names a payment"
                     )
-                if await store.is_closed(acquirer.client_id, request.paymentRequestId):
+                if closed:
                     return OrderAnswer(ResultCode.ORDER_IS_CLOSED, "the order was cancelled")
                 now = datetime.now(UTC)
                 order_id = new_id("O")
@@ -179,12 +182,12 @@ class Orders:
     async def _claim_locked(self, wallet: Wallet, order: Order) -> Claim:
         store = self._engine.store
         bought = order.purchase
-        payment = await store.find_payment(bought.acquirer_id, bought.payment_request_id)
+        payment, closed, _ = await store.find_request(bought.acquirer_id, bought.payment_request_id)
         if payment is not None:
             if payment.wallet == wallet.psp_id and payment.status is PaymentStatus.PENDING:
                 return Claim(ResultCode.SUCCESS, "Success.", payment, order)  # a retry
             return Claim(ResultCode.ORDER_IS_CLOSED, "the order is already paid or closed")
-        if await store.is_closed(bought.acquirer_id, bought.payment_request_id):
+        if closed:
             return Claim(ResultCode.ORDER_IS_CLOSED, "the order was cancelled")
         if datetime.now(UTC) >= order.expires_at:
             return Claim(ResultCode.ORDER_IS_CLOSED, "the order has expired")
