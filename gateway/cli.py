@@ -196,6 +196,38 @@ def _reconcile(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _unresolved(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from rich.console import Console
+
+    from gateway.store import Store
+    from gateway.unresolved_view import Unresolved, unresolved_table
+
+    settings = load_settings(_environment(args))
+    now = datetime.now(UTC)
+    before = now - timedelta(minutes=args.older_than)
+
+    async def run() -> Unresolved:
+        store = await Store.open(settings.storage.database_url)
+        try:
+            return Unresolved(
+                payments=await store.unresolved(before=before, limit=args.limit),
+                refunds=await store.unresolved_refunds(before=before, limit=args.limit),
+                cancels=await store.cancels_under_way(before=before, limit=args.limit),
+            )
+        finally:
+            await store.close()
+
+    found = asyncio.run(run())
+    if not found:
+        print(f"nothing has waited for its wallet longer than {args.older_than:g} minutes")
+        return 0
+    Console().print(unresolved_table(found, now))
+    # 0: nothing waits; 1: something does (listed above), for monitoring to alert on.
+    return 1
+
+
 def _chaos(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -285,6 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     reconcile.add_argument("--participant", required=True)
     reconcile.add_argument("--file", required=True, help="a transactionItems-style CSV")
     reconcile.set_defaults(run=_reconcile)
+    unresolved = commands.add_parser(
+        "unresolved",
+        help="payments, refunds and cancels still waiting for their wallet (exit 1: some)",
+    )
+    unresolved.add_argument(
+        "--older-than", type=float, default=5.0, help="minutes since it last moved (default 5)"
+    )
+    unresolved.add_argument("--limit", type=int, default=100, help="at most this many of each")
+    unresolved.set_defaults(run=_unresolved)
     chaos = commands.add_parser(
         "chaos",
         help="payments under faults and crashes, then an audit (exit 1: violations)",

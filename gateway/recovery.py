@@ -13,6 +13,10 @@ sent again on the same schedule with the same refund id, which the wallet dedupl
 what the acquirer's own retry would do. So is a cancel whose answer was lost: the wallet
 may have reversed the payment, and only its answer says. Neither has a deadline: there
 is nothing left to cancel, only a wallet to reach.
+
+A payment past its deadline on a wallet that cannot cancel (M-Pesa, Mojaloop) stays
+UNKNOWN and is asked about every 30 s; the warning says so once, and ``causeway
+unresolved`` lists it for an operator to settle with the wallet.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from connectors import Operation
 from gateway.cancels import Cancels
 from gateway.coordination import Cache, LocalCache, LockBusy
 from gateway.engine import PaymentEngine
@@ -155,8 +160,18 @@ class Recovery:
             return True
         if now < await self._deadline(current):
             return False
-        log.warning("payment %s: unresolved at its deadline; cancelling", payment.payment_id)
         route = engine.router.route_named(current.route)
+        if Operation.CANCEL not in route.connector.capabilities.operations:
+            if await self._cache.get(f"recovery-stuck:{payment.payment_id}") is None:
+                log.warning(
+                    "payment %s: unresolved at its deadline, and route %s cannot cancel; "
+                    "still asking the wallet (causeway unresolved lists it)",
+                    payment.payment_id,
+                    route.name,
+                )
+                await self._cache.set(f"recovery-stuck:{payment.payment_id}", "1", ttl=86_400)
+            return False
+        log.warning("payment %s: unresolved at its deadline; cancelling", payment.payment_id)
         answer = await engine.cancel_at_wallet(current, route, target=PaymentStatus.FAILED)
         return answer.payment is not None and answer.payment.status.is_final
 

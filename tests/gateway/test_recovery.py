@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from connectors import Operation
 from fx import Money
 from gateway.models import Refund
 from gateway.recovery import Recovery, RecoveryPolicy
@@ -110,6 +112,34 @@ async def test_a_payment_still_unknown_at_its_deadline_is_cancelled_and_reversed
     assert payment.status is PaymentStatus.FAILED  # it failed: the merchant never cancelled
     assert await hub.accounts("kakaopay-aps") == before  # the charge was reversed
     assert await store.notification_status(payment.payment_id) is not None  # told: F
+
+
+async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked_about(
+    impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = impatient_hub
+    route = hub.app_hub.engine.router.route_named("kakaopay-aps")
+    able = route.connector.capabilities
+    # As M-Pesa's or Mojaloop's routes: no cancel.
+    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
+    monkeypatch.setattr(route.connector, "capabilities", unable)
+    await _latency(hub, 1.0)
+    await hub.siam.call("pay", pay_body("rec-stuck"))
+    await _latency(hub, 0.0)
+    await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json={"unknown_status": True})
+    recovery = _recovery(hub)
+    charged = await hub.accounts("kakaopay-aps")
+
+    with caplog.at_level(logging.WARNING, logger="causeway.recovery"):
+        for minutes in (6, 7, 8):
+            assert await recovery.sweep(datetime.now(UTC) + timedelta(minutes=minutes)) == 0
+
+    payment = await hub.app_hub.store.find_payment("SIAM_ACQ", "rec-stuck")
+    assert payment is not None
+    assert payment.status is PaymentStatus.UNKNOWN  # nobody may guess: the wallet charged
+    assert await hub.accounts("kakaopay-aps") == charged  # no cancel was attempted
+    stuck = [r for r in caplog.records if "cannot cancel" in r.getMessage()]
+    assert len(stuck) == 1  # said once, not at every sweep
 
 
 async def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunded_once(
