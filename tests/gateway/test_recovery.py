@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from connectors import Operation
-from fx import Money
-from gateway.models import Refund
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
 from tests.gateway.conftest import LocalHub, local_hub, pay_body
+from tests.gateway.test_postings import refund
 
 pytestmark = pytest.mark.anyio
 
@@ -142,21 +141,28 @@ async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked
     assert len(stuck) == 1  # said once, not at every sweep
 
 
+async def _refund_answer_lost(hub: LocalHub, request_id: str) -> dict[str, object]:
+    """Refund THB 250 of the payment ``request_id``; the wallet refunds, but its answer
+    arrives after the gateway stopped waiting (``U``). Returns the refund request."""
+    await _latency(hub, 1.0)
+    asked: dict[str, object] = {
+        "paymentRequestId": request_id,
+        "refundRequestId": f"{request_id}-r1",
+        "refundAmount": {"currency": "THB", "value": "25000"},
+    }
+    answer = await hub.siam.call("refund", asked)
+    assert answer["result"]["resultStatus"] == "U"
+    await _latency(hub, 0.0)
+    return asked
+
+
 async def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunded_once(
     impatient_hub: LocalHub,
 ) -> None:
     hub = impatient_hub
     await hub.siam.call("pay", pay_body("rec-4"))
     paid = await hub.accounts("kakaopay-aps")
-    await _latency(hub, 1.0)
-    refund = {
-        "paymentRequestId": "rec-4",
-        "refundRequestId": "rec-4-r1",
-        "refundAmount": {"currency": "THB", "value": "25000"},
-    }
-    answer = await hub.siam.call("refund", refund)
-    assert answer["result"]["resultStatus"] == "U"
-    await _latency(hub, 0.0)
+    asked = await _refund_answer_lost(hub, "rec-4")
 
     finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
 
@@ -167,7 +173,7 @@ async def test_a_refund_whose_answer_was_lost_is_sent_again_and_refunded_once(
     after = await hub.accounts("kakaopay-aps")
     refunded = {who: after[who] - paid[who] for who in after if after[who] != paid[who]}
     assert list(refunded.values()) == [stored.refund_from_amount.minor]  # once, not twice
-    replay = await hub.siam.call("refund", refund)
+    replay = await hub.siam.call("refund", asked)
     assert replay["result"]["resultCode"] == "SUCCESS"
 
 
@@ -178,24 +184,7 @@ async def test_a_refund_the_gateway_never_sent_is_sent(hub: LocalHub) -> None:
     payment = await store.find_payment("SIAM_ACQ", "rec-5")
     assert payment is not None
     paid = await hub.accounts("kakaopay-aps")
-    amount = Money("THB", 10000)
-    orphan = Refund(
-        refund_id="R-ORPHAN",
-        payment_id=payment.payment_id,
-        acquirer_id="SIAM_ACQ",
-        refund_request_id="rec-5-r1",
-        fingerprint="f" * 64,
-        status=RefundStatus.PENDING,
-        result_code=ResultCode.PAYMENT_IN_PROCESS,
-        result_message="The refund is being processed.",
-        amount=amount,
-        refund_from_amount=payment.payment_quote.convert(amount),
-        settlement_amount=payment.settlement_quote.convert(amount),
-        reason=None,
-        wallet_refund_id=None,
-        created_at=datetime.now(UTC),
-        completed_at=None,
-    )
+    orphan = refund(payment, "rec-5-r1", 10000)
     await store.create_refund(orphan, payment)
 
     finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
@@ -216,17 +205,10 @@ async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
     connector.capabilities = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
     await hub.siam.call("pay", pay_body("rec-6"))
     paid = await hub.accounts("kakaopay-aps")
-    await _latency(hub, 1.0)
-    refund = {
-        "paymentRequestId": "rec-6",
-        "refundRequestId": "rec-6-r1",
-        "refundAmount": {"currency": "THB", "value": "25000"},
-    }
-    assert (await hub.siam.call("refund", refund))["result"]["resultStatus"] == "U"
-    await _latency(hub, 0.0)
+    asked = await _refund_answer_lost(hub, "rec-6")
 
     finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
-    retried = await hub.siam.call("refund", refund)
+    retried = await hub.siam.call("refund", asked)
 
     assert finished == 0
     assert retried["result"]["resultStatus"] == "U"  # for reconciliation, not a guess
