@@ -470,7 +470,14 @@ class PaymentEngine:
         the acquirer). One the gateway makes to close a payment it could not complete — at
         the recovery deadline, or because the wallet never saw it — makes it ``FAILED``,
         which the merchant is notified of like any other failure.
+
+        A route that cannot cancel is answered so at once, as a final refusal: nothing is
+        sent, and the payment stands as it is.
         """
+        if not route.can(connectors.Operation.CANCEL):
+            return Answer.of(
+                ResultCode.ORDER_STATUS_INVALID, f"{payment.wallet} cannot cancel a payment"
+            )
         request = connectors.CancelRequest(
             payment.wallet_request_id, payment.acquirer_id, payment.wallet_payment_id
         )

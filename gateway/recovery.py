@@ -161,7 +161,7 @@ class Recovery:
         if now < await self._deadline(current):
             return False
         route = engine.router.route_named(current.route)
-        if Operation.CANCEL not in route.connector.capabilities.operations:
+        if not route.can(Operation.CANCEL):
             if await self._cache.get(f"recovery-stuck:{payment.payment_id}") is None:
                 log.warning(
                     "payment %s: unresolved at its deadline, and route %s cannot cancel; "

@@ -32,6 +32,10 @@ class Route:
     connector: Connector
     priority: int = 1
 
+    def can(self, operation: Operation) -> bool:
+        """Whether the route's connector declares ``operation``."""
+        return operation in self.connector.capabilities.operations
+
 
 @dataclass(frozen=True, slots=True)
 class ConsultOption:
@@ -107,8 +111,7 @@ class Router:
         return [
             route
             for route in self._routes.get(wallet.psp_id, ())
-            if operation in route.connector.capabilities.operations
-            and wallet.currency in route.connector.capabilities.currencies
+            if route.can(operation) and wallet.currency in route.connector.capabilities.currencies
         ]
 
     def route_named(self, name: str) -> Route:
@@ -130,10 +133,7 @@ class Router:
                 reason = "REGION_NOT_ALLOWED"
             elif user_region and wallet.region != user_region:
                 reason = "USER_REGION_MISMATCH"
-            elif not any(
-                Operation.PAY in r.connector.capabilities.operations
-                for r in self._routes.get(wallet.psp_id, ())
-            ):
+            elif not any(r.can(Operation.PAY) for r in self._routes.get(wallet.psp_id, ())):
                 reason = "NO_ROUTE"
             options.append(ConsultOption(wallet, reason is None, reason))
         return options

@@ -7,10 +7,12 @@ final F, and the ledger would have settled money the traveller already had back.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors import Operation
 from gateway.answers import Answer
 from gateway.models import Payment
 from gateway.recovery import Recovery, RecoveryPolicy
@@ -94,6 +96,31 @@ async def test_a_cancel_the_wallet_refuses_leaves_the_payment_refundable(hub: Lo
     refund = {
         "paymentRequestId": "kept",
         "refundRequestId": "kept-R1",
+        "refundAmount": {"currency": "THB", "value": "1000"},
+    }
+    assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"
+
+
+async def test_a_wallet_that_cannot_cancel_refuses_at_once_and_holds_nothing(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    route = hub.app_hub.engine.router.route_named("kakaopay-aps")
+    able = route.connector.capabilities
+    # As M-Pesa's or Mojaloop's routes: no cancel.
+    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
+    monkeypatch.setattr(route.connector, "capabilities", unable)
+    assert (await hub.siam.call("pay", pay_body("no-cancel")))["result"]["resultStatus"] == "S"
+    before = await hub.accounts("kakaopay-aps")
+
+    cancelled = await hub.siam.call("cancelPayment", {"paymentRequestId": "no-cancel"})
+
+    assert cancelled["result"]["resultCode"] == "ORDER_STATUS_INVALID"  # final, not U
+    assert await hub.accounts("kakaopay-aps") == before  # nothing sent
+    _, closed, _ = await hub.app_hub.store.find_request("SIAM_ACQ", "no-cancel")
+    assert not closed  # not held as a cancel under way: recovery will not resend it
+    refund = {
+        "paymentRequestId": "no-cancel",
+        "refundRequestId": "no-cancel-R1",
         "refundAmount": {"currency": "THB", "value": "1000"},
     }
     assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"
