@@ -330,7 +330,7 @@ def _check_references(settings: Settings) -> None:
         raise ConfigError(
             "hub.lock_ttl_seconds must exceed twice hub.wallet_timeout_seconds plus 5 s"
         )
-    # A delivery must end (it times out with the wallets' timeout) before its lease does,
+    # A delivery must end (it is cut off at the wallets' timeout) before its lease does,
     # or another instance could send the same notification at the same time.
     if settings.notifications.lease_seconds <= hub.wallet_timeout_seconds:
         raise ConfigError(

@@ -146,6 +146,7 @@ class Hub:
             schedule=notifications.schedule_seconds or SCHEDULE,
             poll_seconds=notifications.poll_seconds,
             lease=timedelta(seconds=notifications.lease_seconds),
+            deadline=settings.hub.wallet_timeout_seconds,
         )
         return cls(
             dispatcher=dispatcher,

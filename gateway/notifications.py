@@ -89,6 +89,7 @@ class Dispatcher:
         poll_seconds: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 50,
+        deadline: float = 10.0,
     ) -> None:
         self._store = store
         self._http = http
@@ -98,6 +99,9 @@ class Dispatcher:
         self._poll_seconds = poll_seconds
         self._lease = lease
         self._batch = batch
+        # The whole delivery (a free connection, connecting, sending, the answer) ends
+        # within this; the configuration keeps it shorter than the lease.
+        self._deadline = deadline
 
     async def run(self) -> None:
         """Deliver due notifications until cancelled; a failing pass is logged, not fatal."""
@@ -151,18 +155,19 @@ class Dispatcher:
         client_id = notification.acquirer_id
         content = signed_content("POST", url.raw_path.decode(), client_id, request_time, body)
         try:
-            response = await self._http.post(
-                url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json; charset=UTF-8",
-                    "Client-Id": client_id,
-                    "Request-Time": request_time,
-                    "Signature": self._signer.header(content),
-                    "Causeway-Notification-Id": notification.notification_id,
-                },
-            )
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(self._deadline):
+                response = await self._http.post(
+                    url,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json; charset=UTF-8",
+                        "Client-Id": client_id,
+                        "Request-Time": request_time,
+                        "Signature": self._signer.header(content),
+                        "Causeway-Notification-Id": notification.notification_id,
+                    },
+                )
+        except (httpx.HTTPError, TimeoutError) as exc:
             return f"{type(exc).__name__} from {url.host}"
         return self._acknowledged(notification, url, response)
 

@@ -129,6 +129,40 @@ async def test_an_acquirer_down_for_an_hour_gets_the_same_notification_after(
     assert notification_id == f"N{body['paymentId']}"
 
 
+async def test_a_delivery_is_cut_off_at_its_deadline_however_slow_the_acquirer(
+    backend: Backend, state_dir: Path
+) -> None:
+    # An endpoint that accepts and then never answers: the client's per-phase timeouts
+    # alone would wait their full read timeout; the delivery must end by its deadline,
+    # before its lease lets another instance send it again.
+    async def hangs(request: Request) -> JSONResponse:
+        await asyncio.sleep(3)  # longer than the deadline, short enough to shut down
+        return JSONResponse({})
+
+    async with serve(Starlette(routes=[Route("/n", hangs, methods=["POST"])])) as server:
+        payment_id = await _payment_with_notification(server.url + "/n", backend, state_dir)
+        store = await Store.open(backend.database_url)
+        try:
+            async with httpx.AsyncClient(timeout=60) as http:
+                keys = state_dir / "keys"
+                dispatcher = Dispatcher(
+                    store,
+                    http,
+                    RsaSigner((keys / "hub.pem").read_bytes()),
+                    {},
+                    poll_seconds=3600,
+                    deadline=0.3,
+                )
+                started = asyncio.get_running_loop().time()
+                assert await dispatcher.deliver_due(datetime.now(UTC)) == 0
+                took = asyncio.get_running_loop().time() - started
+            status = await store.notification_status(payment_id)
+        finally:
+            await store.close()
+    assert took < 2  # cut off at 0.3 s, not at the answer after 3 s or the client's 60 s
+    assert status == ("PENDING", 1)  # to be tried again on the schedule
+
+
 async def test_an_unsigned_acknowledgement_is_not_delivery_and_retries_end(
     backend: Backend, state_dir: Path, inbox_server: LocalServer
 ) -> None:
