@@ -210,12 +210,16 @@ class LocalCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, str]] = {}
+        self._purge_at = self.PURGE_AT
 
     def _purge(self) -> None:
-        if len(self._entries) < self.PURGE_AT:
+        if len(self._entries) < self._purge_at:
             return
         now = time.monotonic()
         self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+        # While many entries are still live, wait for as many again before the next pass,
+        # so that each write does not rebuild the whole cache.
+        self._purge_at = max(self.PURGE_AT, 2 * len(self._entries))
 
     async def get(self, key: str) -> str | None:
         entry = self._entries.get(key)
