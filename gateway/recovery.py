@@ -104,7 +104,17 @@ class Recovery:
             finished += await self._in_turn(
                 payment, payment.payment_id, payment.created_at, moment, self._drive
             )
-        for refund in await store.unresolved_refunds(before=before, limit=self._batch):
+        # A refund the wallet would not deduplicate is never sent again (it waits for
+        # reconciliation): left out here, so that such refunds, which stay unresolved and
+        # the oldest, do not fill every batch and starve the others.
+        held = [
+            route.name
+            for route in self._engine.router.routes
+            if not route.connector.capabilities.refunds_deduplicated
+        ]
+        for refund in await store.unresolved_refunds(
+            before=before, limit=self._batch, except_routes=held
+        ):
             if not await self._is_due(refund.refund_id, refund.created_at, moment):
                 continue  # spares reading its payment; _in_turn asks again under the lock
             paid = await store.get_payment(refund.acquirer_id, refund.payment_id)

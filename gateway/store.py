@@ -10,7 +10,7 @@ that same transaction (:mod:`gateway.postings`).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -614,11 +614,16 @@ class Store:
         )
         return found[0] if found else None
 
-    async def unresolved_refunds(self, *, before: datetime, limit: int) -> list[Refund]:
-        """Refunds still PENDING or UNKNOWN that were made before ``before``, oldest first."""
+    async def unresolved_refunds(
+        self, *, before: datetime, limit: int, except_routes: Collection[str] = ()
+    ) -> list[Refund]:
+        """Refunds still PENDING or UNKNOWN that were made before ``before``, oldest first,
+        leaving out those of payments made through ``except_routes``."""
+        held = [payments.c.route.not_in(except_routes)] if except_routes else []
         return await self._refunds(
             sa.text(f"refunds.{UNRESOLVED}"),  # the payments joined have a status too
             refunds.c.created_at < before,
+            *held,
             order_by=refunds.c.created_at,
             limit=limit,
         )

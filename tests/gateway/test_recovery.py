@@ -15,7 +15,7 @@ from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
-from tests.gateway.conftest import LocalHub, local_hub, pay_body
+from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body
 from tests.gateway.test_postings import refund
 
 pytestmark = pytest.mark.anyio
@@ -34,9 +34,9 @@ def _recovery(hub: LocalHub) -> Recovery:
     return Recovery(engine, RecoveryPolicy(deadline=timedelta(minutes=5)))
 
 
-async def _latency(hub: LocalHub, seconds: float) -> None:
+async def _latency(hub: LocalHub, seconds: float, route: str = "kakaopay-aps") -> None:
     response = await hub.http.post(
-        hub.wallets["kakaopay-aps"] + "/_sim/faults", json={"latency_seconds": seconds}
+        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
     )
     assert response.status_code == 200
 
@@ -218,3 +218,30 @@ async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
     after = await hub.accounts("kakaopay-aps")
     moved = [after[who] - paid[who] for who in after if after[who] != paid[who]]
     assert moved == [stored.refund_from_amount.minor]  # the first send, and only it
+
+
+async def test_refunds_left_for_reconciliation_do_not_starve_the_others(
+    impatient_hub: LocalHub,
+) -> None:
+    hub = impatient_hub
+    connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
+    connector.capabilities = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    await hub.siam.call("pay", pay_body("rec-7"))
+    await _refund_answer_lost(hub, "rec-7")  # KakaoPay's: never sent again, the oldest
+    await hub.tokyo.call("pay", pay_body("rec-8", code=MARIA, currency="JPY", value="800"))
+    await _latency(hub, 1.0, "gcash-aps")
+    asked = {
+        "paymentRequestId": "rec-8",
+        "refundRequestId": "rec-8-r1",
+        "refundAmount": {"currency": "JPY", "value": "100"},
+    }
+    assert (await hub.tokyo.call("refund", asked))["result"]["resultStatus"] == "U"
+    await _latency(hub, 0.0, "gcash-aps")
+    recovery = Recovery(hub.app_hub.engine, RecoveryPolicy(), batch=1)
+
+    finished = await recovery.sweep(datetime.now(UTC) + LATER)
+
+    assert finished == 1  # GCash's, though KakaoPay's is older and the batch holds one
+    stored = await hub.app_hub.store.find_refund("TOKYO_ACQ", "rec-8-r1")
+    assert stored is not None
+    assert stored.status is RefundStatus.SUCCEEDED
