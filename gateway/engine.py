@@ -237,11 +237,22 @@ class PaymentEngine:
         wallet = self.router.identify(
             method_type=request.paymentMethod.paymentMethodType, payment_code=code
         )
-        route = self.router.select(wallet, allowed_regions=request.allowedPspRegions)
+        route = await self._closed_breaker(
+            wallet, self.router.select(wallet, allowed_regions=request.allowedPspRegions)
+        )
         payment = await self.open_payment(
             purchase(acquirer, request, digest), wallet, route, mask_code(code)
         )
         return payment, route
+
+    async def _closed_breaker(self, wallet: Wallet, chosen: Route) -> Route:
+        """The first of ``wallet``'s routes whose breaker is closed, so that the payment is
+        recorded on the route it will go through; ``chosen`` if every breaker is open."""
+        if self.breakers is not None:
+            for route in self.router.candidates(wallet):
+                if not await self.breakers.is_open(route.name):
+                    return route
+        return chosen
 
     async def open_payment(
         self, bought: Purchase, wallet: Wallet, route: Route, code_masked: str

@@ -142,3 +142,27 @@ async def test_another_instances_opening_is_seen_within_a_second(cache: Cache) -
     assert not await reader.is_open("r1")  # the reader's view is not a second old yet
     clock[0] += 1.0
     assert await reader.is_open("r1")
+
+
+async def test_a_payment_is_recorded_on_the_route_it_goes_through_while_a_breaker_is_open(
+    backend: Backend, state_dir: Path
+) -> None:
+    async with local_hub(backend, state_dir, backups=frozenset({"gcash-aps"})) as hub:
+        engine = hub.app_hub.engine
+        assert engine.breakers is not None
+        for _ in range(10):  # the primary failed often enough; it answers again now
+            await engine.breakers.failed("gcash-aps")
+        answer = await hub.tokyo.call(
+            "pay", pay_body("brk-open", code=MARIA, currency="JPY", value="100")
+        )
+        payment = await hub.app_hub.store.find_payment("TOKYO_ACQ", "brk-open")
+        assert payment is not None
+        events = await hub.app_hub.store.events(payment.payment_id)
+        primary = await hub.stats("gcash-aps")
+        backup = await hub.stats("gcash-aps-backup")
+
+    assert answer["result"]["resultCode"] == "SUCCESS"
+    assert primary == {"pay_requests": 0, "charges": 0}  # nothing sent past its breaker
+    assert backup == {"pay_requests": 1, "charges": 1}
+    assert payment.route == "gcash-aps-backup"  # chosen before it was recorded
+    assert events == [(None, "PENDING", None), ("PENDING", "SUCCEEDED", None)]
