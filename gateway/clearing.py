@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.config import SettlementConfig, zone_of
-from gateway.postings import HUB, Account, Entry, Movement, Role
+from gateway.postings import HUB, Account, Entry, Movement, Posting, Role, line_row
 from gateway.schema import clearing_batches, postings
 
 __all__ = [
@@ -198,18 +198,11 @@ def _fee_posting(
     currency: str,
     amount: int,
 ) -> dict[str, Any]:
+    line = Posting(
+        Movement.FEES, f"FEES-{batch.batch_id}", entry, role, who, account, currency, amount
+    )
     return {
-        "movement": Movement.FEES.value,
-        "movement_id": f"FEES-{batch.batch_id}",
-        "entry": entry.value,
-        "payment_id": None,
-        "refund_id": None,
-        "role": role.value,
-        "participant": who,
-        "account": account.value,
-        "counterparty": None,
-        "currency": currency,
-        "amount": amount,
+        **line_row(line),
         "booked_at": batch.closed_at,
         "batch_id": batch.batch_id,
         "late": False,

@@ -45,6 +45,7 @@ __all__ = [
     "booking",
     "booking_parameters",
     "fee",
+    "line_row",
     "payment_postings",
     "refund_postings",
     "reversal",
@@ -233,13 +234,20 @@ def booking(
     The lines are bound by name, from :func:`booking_parameters`: the statement can be built
     once and run for every movement of that many lines.
     """
-    late = _late(booked_at)
-    rows = []
-    for i in range(count):
-        line = (sa.bindparam(f"line{i}_{name}", type_=postings.c[name].type) for name in _LINE)
-        row = sa.select(*line, booked_at, late)
-        rows.append(row if when is None else row.where(when))
-    return postings.insert().from_select(_COLUMNS, sa.union_all(*rows))
+    lines = sa.union_all(
+        *[
+            sa.select(
+                *[
+                    sa.bindparam(f"line{i}_{name}", type_=postings.c[name].type).label(name)
+                    for name in _LINE
+                ]
+            )
+            for i in range(count)
+        ]
+    ).subquery("lines")
+    # Whether the movement is late is asked once, not once a line.
+    rows = sa.select(*lines.c, booked_at, _late(booked_at))
+    return postings.insert().from_select(_COLUMNS, rows if when is None else rows.where(when))
 
 
 def booking_parameters(lines: list[Posting]) -> dict[str, Any]:
@@ -253,25 +261,32 @@ def booking_parameters(lines: list[Posting]) -> dict[str, Any]:
         totals[posting.currency] = totals.get(posting.currency, 0) + posting.amount
     assert not any(totals.values()), f"unbalanced postings: {totals}"
     parameters: dict[str, Any] = {}
-    for i, p in enumerate(lines):
-        values = {
-            "movement": p.movement.value,
-            "movement_id": p.movement_id,
-            "entry": p.entry.value,
-            "payment_id": p.payment_id,
-            "refund_id": p.refund_id,
-            "role": p.role.value,
-            "participant": p.participant,
-            "account": p.account.value,
-            "counterparty": p.counterparty,
-            "currency": p.currency,
-            "amount": p.amount,
-            "request_id": p.request_id,
-            "transaction_currency": p.transaction.currency if p.transaction else None,
-            "transaction_amount": p.transaction.minor if p.transaction else None,
-        }
-        parameters.update({f"line{i}_{name}": values[name] for name in _LINE})
+    for i, posting in enumerate(lines):
+        row = line_row(posting)
+        parameters.update({f"line{i}_{name}": row[name] for name in _LINE})
     return parameters
+
+
+def line_row(posting: Posting) -> dict[str, Any]:
+    """The columns of ``posting``'s row that the posting itself decides (not its id, time,
+    batch or lateness)."""
+    transaction = posting.transaction
+    return {
+        "movement": posting.movement.value,
+        "movement_id": posting.movement_id,
+        "entry": posting.entry.value,
+        "payment_id": posting.payment_id,
+        "refund_id": posting.refund_id,
+        "role": posting.role.value,
+        "participant": posting.participant,
+        "account": posting.account.value,
+        "counterparty": posting.counterparty,
+        "currency": posting.currency,
+        "amount": posting.amount,
+        "request_id": posting.request_id,
+        "transaction_currency": transaction.currency if transaction else None,
+        "transaction_amount": transaction.minor if transaction else None,
+    }
 
 
 def reversal(

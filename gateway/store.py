@@ -696,8 +696,7 @@ class Store:
                 )
                 lines = refund_postings(refund, payment_from_row(paid))
                 await connection.execute(
-                    booking(len(lines), sa.literal(now, postings.c.booked_at.type)),
-                    booking_parameters(lines),
+                    _refund_booking(len(lines)), {"booked_at": now, **booking_parameters(lines)}
                 )
             await connection.execute(
                 payment_events.insert().values(
@@ -724,6 +723,12 @@ class Store:
 # names, which an INSERT or UPDATE would take as more columns to write.
 def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=column.type)
+
+
+@functools.cache
+def _refund_booking(count: int) -> sa.Insert:
+    """A refund's postings, booked at ``:booked_at`` (built once, like the pay path's)."""
+    return booking(count, _bound("booked_at", postings.c.booked_at))
 
 
 # A refund with the currencies of its payment, which its amounts are in.
