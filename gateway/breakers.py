@@ -23,6 +23,7 @@ one would never reach ``minimum_calls``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -81,9 +82,13 @@ class Breakers:
         failures: float = await self._cache.incr(
             f"breaker:{route}:failures:{window}", ttl=2 * policy.window_seconds
         )
-        failures += kept * await self._count(f"breaker:{route}:failures:{window - 1}")
-        calls: float = await self._count(f"breaker:{route}:calls:{window}")
-        calls += kept * await self._count(f"breaker:{route}:calls:{window - 1}")
+        earlier_failures, calls_now, earlier_calls = await asyncio.gather(
+            self._count(f"breaker:{route}:failures:{window - 1}"),
+            self._count(f"breaker:{route}:calls:{window}"),
+            self._count(f"breaker:{route}:calls:{window - 1}"),
+        )
+        failures += kept * earlier_failures
+        calls = calls_now + kept * earlier_calls
         if calls < policy.minimum_calls or failures < policy.failure_ratio * calls:
             return
         self._seen.pop(route, None)  # judge on the shared state, not on a second-old view
