@@ -12,6 +12,7 @@ Malformed bodies raise :class:`BadRequest`, which the app answers with ``PARAM_I
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -81,6 +82,7 @@ class WalletBook:
         self.ledger: list[LedgerEntry] = []
         self.pay_requests = 0
         self.charges = 0
+        self.inquiries: Counter[str] = Counter()  # paymentRequestId → inquiries about it
 
     def accounts_json(self) -> list[dict[str, Any]]:
         currency = self._currency
@@ -180,6 +182,7 @@ class WalletBook:
 
     def inquire(self, body: Mapping[str, Any]) -> dict[str, Any]:
         request_id = text(body, "paymentRequestId")
+        self.inquiries[request_id] += 1
         known = self._payments.get(request_id)
         closed = result("F", "ORDER_IS_CLOSED", "the payment was cancelled")["result"]
         if request_id in self._closed:

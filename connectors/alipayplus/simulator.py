@@ -12,6 +12,7 @@ Its own control API, which is **not** part of Alipay+ and is unsigned::
                            "customer_id", "amount", "currency", "time"}, ...]
     GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
+    GET  /_sim/inquiries {"<paymentRequestId>": n, ...}  the inquiries it took up, per id
     GET  /_sim/struck    {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
     POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
                           "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
@@ -225,7 +226,11 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": book.accounts_json, "struck": lambda: faults.struck},
+                views={
+                    "accounts": book.accounts_json,
+                    "inquiries": lambda: dict(book.inquiries),
+                    "struck": lambda: faults.struck,
+                },
                 lock=lock,
                 answer="set",
             ),

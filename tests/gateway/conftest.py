@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -41,6 +42,38 @@ def settings_for(backend: Backend, state_dir: Path) -> Settings:
     return settings.model_copy(update={"storage": storage})
 
 
+@dataclass(frozen=True)
+class Simulator:
+    """A simulated wallet, through its control API (``/_sim/...``)."""
+
+    http: httpx.AsyncClient
+    url: str
+
+    async def faults(self, **wanted: object) -> dict[str, Any]:
+        """Set the faults named (``latency_seconds=1.0``, ``unknown_status=True``, ...; see
+        ``connectors.alipayplus._sim_faults``), leaving the others as they are."""
+        response = await self.http.post(self.url + "/_sim/faults", json=wanted)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def latency(self, seconds: float) -> None:
+        """Delay every answer by ``seconds``, after the wallet has written its books."""
+        await self.faults(latency_seconds=seconds)
+
+    async def stats(self) -> dict[str, int]:
+        answer: dict[str, int] = (await self.http.get(self.url + "/_sim/stats")).json()
+        return answer
+
+    async def accounts(self) -> dict[str, int]:
+        rows = (await self.http.get(self.url + "/_sim/accounts")).json()
+        return {row["customer_id"]: row["balance"] for row in rows}
+
+    async def inquiries(self) -> Counter[str]:
+        """How many inquiries the wallet has taken up about each payment request id."""
+        return Counter((await self.http.get(self.url + "/_sim/inquiries")).json())
+
+
 @dataclass
 class LocalHub:
     """The running hub, as a test drives it."""
@@ -60,13 +93,23 @@ class LocalHub:
         hub: Hub = self.app.state.hub
         return hub
 
+    def simulator(self, route: str) -> Simulator:
+        return Simulator(self.http, self.wallets[route])
+
     async def stats(self, route: str) -> dict[str, int]:
-        answer: dict[str, int] = (await self.http.get(self.wallets[route] + "/_sim/stats")).json()
-        return answer
+        return await self.simulator(route).stats()
 
     async def accounts(self, route: str) -> dict[str, int]:
-        rows = (await self.http.get(self.wallets[route] + "/_sim/accounts")).json()
-        return {row["customer_id"]: row["balance"] for row in rows}
+        return await self.simulator(route).accounts()
+
+    async def inquiries(self, route: str) -> Counter[str]:
+        return await self.simulator(route).inquiries()
+
+    async def faults(self, route: str, **wanted: object) -> dict[str, Any]:
+        return await self.simulator(route).faults(**wanted)
+
+    async def latency(self, route: str, seconds: float) -> None:
+        await self.simulator(route).latency(seconds)
 
     async def raw(self, api: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return await self.http.post(

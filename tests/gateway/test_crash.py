@@ -10,12 +10,9 @@ retries — and records what the wallet did, once.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,47 +21,15 @@ import httpx
 import pytest
 
 from connectors import RsaSigner, RsaVerifier
+from gateway.chaos._stage import ChildProcess, gateway_process
 from gateway.client import AcquirerClient
 from gateway.local import free_port, serve_all, simulator_app
 from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import Store
 from tests.conftest import Backend
-from tests.gateway.conftest import CONFIG, pay_body, settings_for
+from tests.gateway.conftest import CONFIG, Simulator, pay_body, settings_for
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def gateway_process(
-    config: Path, state_dir: Path, backend: Backend, port: int
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {
-        **os.environ,
-        "CAUSEWAY_CONFIG": str(config),
-        "CAUSEWAY_STATE_DIR": str(state_dir),
-        "CAUSEWAY_DATABASE_URL": backend.database_url,
-        "CAUSEWAY_REDIS_URL": backend.redis_url or "",
-    }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.asgi:app"]
-    process = await asyncio.create_subprocess_exec(
-        *command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", env=env
-    )
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the gateway did not start within 10 s")
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
 
 
 @dataclass
@@ -75,23 +40,25 @@ class Rig:
     state_dir: Path
     config: Path
     port: int
-    http: httpx.AsyncClient
-    kakao: str  # the KakaoPay simulator's URL
+    kakao: Simulator  # the KakaoPay simulator
     siam: AcquirerClient
 
-    def gateway(self) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
-        return gateway_process(self.config, self.state_dir, self.backend, self.port)
-
-    async def latency(self, seconds: float) -> None:
-        await self.http.post(self.kakao + "/_sim/faults", json={"latency_seconds": seconds})
-
-    async def stats(self) -> dict[str, int]:
-        stats: dict[str, int] = (await self.http.get(self.kakao + "/_sim/stats")).json()
-        return stats
-
-    async def accounts(self) -> dict[str, int]:
-        rows = (await self.http.get(self.kakao + "/_sim/accounts")).json()
-        return {row["customer_id"]: row["balance"] for row in rows}
+    @asynccontextmanager
+    async def gateway(self) -> AsyncIterator[ChildProcess]:
+        """The gateway as a real process (uvicorn), once its /health answers; stopped on the
+        way out (a process the test SIGKILLed is gone already)."""
+        process = gateway_process(
+            self.config,
+            self.state_dir,
+            self.backend.database_url,
+            self.backend.redis_url,
+            self.port,
+        )
+        await process.start()
+        try:
+            yield process
+        finally:
+            await process.stop()
 
 
 @pytest.fixture
@@ -117,7 +84,7 @@ async def rig(backend: Backend, state_dir: Path, tmp_path: Path) -> AsyncIterato
                 RsaSigner((keys / "acquirer-SIAM_ACQ.pem").read_bytes()),
                 RsaVerifier((keys / "hub.pub.pem").read_bytes()),
             )
-            yield Rig(backend, state_dir, config, port, http, kakao, siam)
+            yield Rig(backend, state_dir, config, port, Simulator(http, kakao), siam)
 
 
 async def _until_final(store: Store, find: Callable[[], Awaitable[Any]]) -> Any:
@@ -133,14 +100,14 @@ async def _until_final(store: Store, find: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def test_a_payment_in_flight_survives_a_sigkill(rig: Rig) -> None:
-    await rig.latency(2.0)
+    await rig.kakao.latency(2.0)
     async with rig.gateway() as first:
         pay = asyncio.create_task(rig.siam.call("pay", pay_body("crash-1")))
         await asyncio.sleep(1.0)  # persisted, sent, the wallet is "thinking"
-        first.send_signal(signal.SIGKILL)
+        await first.kill()
         with pytest.raises(httpx.TransportError):
             await pay
-    await rig.latency(0.0)
+    await rig.kakao.latency(0.0)
 
     store = await Store.open(rig.backend.database_url)
     try:
@@ -153,15 +120,15 @@ async def test_a_payment_in_flight_survives_a_sigkill(rig: Rig) -> None:
         await store.close()
 
     assert found.status is PaymentStatus.SUCCEEDED
-    assert await rig.stats() == {"pay_requests": 1, "charges": 1}
+    assert await rig.kakao.stats() == {"pay_requests": 1, "charges": 1}
 
 
 async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
     async with rig.gateway() as first:
         paid = await rig.siam.call("pay", pay_body("crash-2"))
         assert paid["result"]["resultCode"] == "SUCCESS"
-        before = await rig.accounts()
-        await rig.latency(2.0)
+        before = await rig.kakao.accounts()
+        await rig.kakao.latency(2.0)
         refund = {
             "paymentRequestId": "crash-2",
             "refundRequestId": "crash-2-r1",
@@ -169,10 +136,10 @@ async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
         }
         refunding = asyncio.create_task(rig.siam.call("refund", refund))
         await asyncio.sleep(1.0)  # claimed, sent, the wallet is "thinking"
-        first.send_signal(signal.SIGKILL)
+        await first.kill()
         with pytest.raises(httpx.TransportError):
             await refunding
-    await rig.latency(0.0)
+    await rig.kakao.latency(0.0)
 
     store = await Store.open(rig.backend.database_url)
     try:
@@ -185,6 +152,6 @@ async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
         await store.close()
 
     assert found.status is RefundStatus.SUCCEEDED
-    after = await rig.accounts()
+    after = await rig.kakao.accounts()
     moved = {who: after[who] - before[who] for who in after if after[who] != before[who]}
     assert list(moved.values()) == [found.refund_from_amount.minor]  # refunded once

@@ -129,7 +129,7 @@ async def test_postgres_lost_while_the_wallet_charges_the_charge_is_found_once(
     outages: Outages,
 ) -> None:
     hub = outages.hub
-    await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json={"latency_seconds": 1})
+    await hub.latency("kakaopay-aps", 1)
     paying = asyncio.create_task(hub.siam.call("pay", pay_body("deg-p-2")))
     await asyncio.sleep(0.5)  # the payment is recorded PENDING and the wallet has it
     await outages.postgres.cut()
@@ -138,7 +138,7 @@ async def test_postgres_lost_while_the_wallet_charges_the_charge_is_found_once(
 
     # The wallet charged, but the ledger could not record it: unknown, not failed.
     assert answer["result"]["resultStatus"] == "U"
-    await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json={"latency_seconds": 0})
+    await hub.latency("kakaopay-aps", 0)
     await outages.postgres.restore()
     inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "deg-p-2"})
 

@@ -9,35 +9,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gateway.config import NotificationsConfig
-from gateway.engine import PaymentEngine
 from gateway.local import AcquirerInbox, serve
 from gateway.recovery import Recovery, RecoveryPolicy
 from tests.conftest import Backend
-from tests.gateway.conftest import MARIA, LocalHub, another_gateway, local_hub, pay_body
+from tests.gateway.conftest import MARIA, another_gateway, local_hub, pay_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.services]
-
-
-async def _latency(hub: LocalHub, route: str, seconds: float) -> None:
-    response = await hub.http.post(
-        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
-    )
-    assert response.status_code == 200
 
 
 async def test_duplicates_spread_over_both_instances_reach_the_wallet_once(
     services_backend: Backend, state_dir: Path
 ) -> None:
     async with local_hub(services_backend, state_dir) as one, another_gateway(one) as two:
-        await _latency(one, "kakaopay-aps", 0.2)
+        await one.latency("kakaopay-aps", 0.2)
         body = pay_body("two-dup")
 
         answers = await asyncio.gather(
@@ -58,7 +48,7 @@ async def test_a_cancel_on_one_instance_waits_for_the_pay_on_the_other_and_wins(
 ) -> None:
     async with local_hub(services_backend, state_dir) as one, another_gateway(one) as two:
         before = await one.accounts("kakaopay-aps")
-        await _latency(one, "kakaopay-aps", 0.5)
+        await one.latency("kakaopay-aps", 0.5)
         paying = asyncio.create_task(one.siam.call("pay", pay_body("two-cancel")))
         await asyncio.sleep(0.2)  # the pay holds the payment's lock on the first instance
 
@@ -66,22 +56,10 @@ async def test_a_cancel_on_one_instance_waits_for_the_pay_on_the_other_and_wins(
         await paying
 
         assert cancelled["result"]["resultStatus"] == "S"
-        await _latency(one, "kakaopay-aps", 0.0)
+        await one.latency("kakaopay-aps", 0.0)
         inquiry = await one.siam.call("inquiryPayment", {"paymentRequestId": "two-cancel"})
         assert inquiry["paymentStatus"] == "CANCELLED"
         assert await one.accounts("kakaopay-aps") == before  # charged, then reversed
-
-
-def _count_inquiries(engine: PaymentEngine, counts: Counter[str]) -> None:
-    """Count, per wallet request id, the inquiries this engine sends to a wallet."""
-    send: Callable[..., Awaitable[Any]] = engine.call
-
-    async def counting(route: Any, build: Any, parse: Any, request: Any) -> Any:
-        if getattr(build, "__name__", "") == "build_inquire":
-            counts[request.wallet_request_id] += 1
-        return await send(route, build, parse, request)
-
-    engine.call = counting  # type: ignore[method-assign]
 
 
 async def test_both_recovery_workers_together_ask_about_each_payment_once(
@@ -91,21 +69,21 @@ async def test_both_recovery_workers_together_ask_about_each_payment_once(
         local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
         another_gateway(one) as two,
     ):
-        await _latency(one, "kakaopay-aps", 1.0)
+        await one.latency("kakaopay-aps", 1.0)
         answers = await asyncio.gather(
             *(one.siam.call("pay", pay_body(f"two-rec-{n}")) for n in range(6))
         )
         assert {a["result"]["resultStatus"] for a in answers} == {"U"}
-        await _latency(one, "kakaopay-aps", 0.0)
-        counts: Counter[str] = Counter()
-        for instance in (one, two):
-            _count_inquiries(instance.app_hub.engine, counts)
+        await one.latency("kakaopay-aps", 0.0)
+        asked_before = await one.inquiries("kakaopay-aps")
         policy = RecoveryPolicy(deadline=timedelta(minutes=5))
         workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
         later = datetime.now(UTC) + timedelta(seconds=10)
 
         finished = await asyncio.gather(*(worker.sweep(later) for worker in workers))
 
+        # Per wallet request id, the inquiries the wallet had from either instance since.
+        counts = await one.inquiries("kakaopay-aps") - asked_before
         assert sum(finished) == 6
         assert len(counts) == 6
         assert set(counts.values()) == {1}, counts  # no payment asked about twice
@@ -119,15 +97,13 @@ async def test_instances_take_turns_on_a_payment_that_stays_unknown(
         local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
         another_gateway(one) as two,
     ):
-        await _latency(one, "kakaopay-aps", 1.0)
+        await one.latency("kakaopay-aps", 1.0)
         answer = await one.siam.call("pay", pay_body("two-turns"))
         assert answer["result"]["resultStatus"] == "U"
-        await _latency(one, "kakaopay-aps", 0.0)
-        faults = {"unknown_status": True}  # every inquiry answered with nonsense: still unknown
-        await one.http.post(one.wallets["kakaopay-aps"] + "/_sim/faults", json=faults)
-        counts: Counter[str] = Counter()
-        for instance in (one, two):
-            _count_inquiries(instance.app_hub.engine, counts)
+        await one.latency("kakaopay-aps", 0.0)
+        # Every inquiry answered with nonsense: the payment stays unknown.
+        await one.faults("kakaopay-aps", unknown_status=True)
+        asked_before = (await one.inquiries("kakaopay-aps")).total()
         policy = RecoveryPolicy(deadline=timedelta(minutes=5))
         workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
         start = datetime.now(UTC) + timedelta(seconds=10)
@@ -136,13 +112,14 @@ async def test_instances_take_turns_on_a_payment_that_stays_unknown(
             moment = start + timedelta(seconds=second)
             for worker in workers:
                 await worker.sweep(moment)
-        turns = sum(counts.values())
+        turns = (await one.inquiries("kakaopay-aps")).total() - asked_before
         later = start + timedelta(seconds=3)
         for worker in workers:
             await worker.sweep(later)
+        asked = (await one.inquiries("kakaopay-aps")).total() - asked_before
 
         assert turns == 1  # one instance asked; the other saw its turn was taken
-        assert sum(counts.values()) == 2  # the next turn, 3 s later, by one of them
+        assert asked == 2  # the next turn, 3 s later, by one of them
 
 
 async def test_each_notification_is_delivered_once_with_both_dispatchers_running(

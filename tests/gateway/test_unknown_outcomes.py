@@ -24,24 +24,17 @@ async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[Loca
         yield running
 
 
-async def _latency(hub: LocalHub, route: str, seconds: float) -> None:
-    response = await hub.http.post(
-        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
-    )
-    assert response.status_code == 200
-
-
 async def test_a_timeout_is_unknown_and_an_inquiry_finds_the_charge(
     impatient_hub: LocalHub,
 ) -> None:
     hub = impatient_hub
-    await _latency(hub, "kakaopay-aps", 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
 
     answer = await hub.siam.call("pay", pay_body("slow-1"))
 
     assert answer["result"]["resultCode"] == "PAYMENT_IN_PROCESS"
     assert answer["result"]["resultStatus"] == "U"
-    await _latency(hub, "kakaopay-aps", 0.0)
+    await hub.latency("kakaopay-aps", 0.0)
     inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-1"})
     assert inquiry["paymentStatus"] == "SUCCEEDED"
     assert inquiry["paymentResult"]["resultCode"] == "SUCCESS"
@@ -55,9 +48,9 @@ async def test_a_cancel_after_a_timeout_reverses_the_hidden_charge(
 ) -> None:
     hub = impatient_hub
     before = await hub.accounts("kakaopay-aps")
-    await _latency(hub, "kakaopay-aps", 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
     await hub.siam.call("pay", pay_body("slow-2"))
-    await _latency(hub, "kakaopay-aps", 0.0)
+    await hub.latency("kakaopay-aps", 0.0)
 
     cancelled = await hub.siam.call("cancelPayment", {"paymentRequestId": "slow-2"})
 
@@ -77,10 +70,10 @@ async def test_a_refund_whose_answer_was_lost_is_sent_again_and_paid_once(
         "refundRequestId": "slow-3-r1",
         "refundAmount": {"currency": "THB", "value": "5000"},
     }
-    await _latency(hub, "kakaopay-aps", 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
 
     lost = await hub.siam.call("refund", refund)
-    await _latency(hub, "kakaopay-aps", 0.0)
+    await hub.latency("kakaopay-aps", 0.0)
     retried = await hub.siam.call("refund", refund)
 
     assert lost["result"]["resultStatus"] == "U"
@@ -105,7 +98,7 @@ async def test_an_unreachable_wallet_fails_the_payment_without_charging(
 
 async def test_a_cancel_during_a_slow_pay_waits_for_it_and_reverses_it(hub: LocalHub) -> None:
     before = await hub.accounts("kakaopay-aps")
-    await _latency(hub, "kakaopay-aps", 0.5)
+    await hub.latency("kakaopay-aps", 0.5)
 
     pay = asyncio.create_task(hub.siam.call("pay", pay_body("slow-4")))
     await asyncio.sleep(0.2)  # the pay is persisted and waiting on the wallet
