@@ -23,11 +23,6 @@ from tests.gateway.conftest import LocalHub, pay_body
 pytestmark = pytest.mark.anyio
 
 
-async def _wallet_faults(hub: LocalHub, **wanted: float) -> None:
-    wallet = hub.wallets["kakaopay-aps"]
-    (await hub.http.post(wallet + "/_sim/faults", json=wanted)).raise_for_status()
-
-
 async def test_no_refund_starts_while_a_cancel_is_unanswered(hub: LocalHub) -> None:
     assert (await hub.siam.call("pay", pay_body("lost-cancel")))["result"]["resultStatus"] == "S"
     cancel = {"paymentRequestId": "lost-cancel"}
@@ -36,9 +31,11 @@ async def test_no_refund_starts_while_a_cancel_is_unanswered(hub: LocalHub) -> N
         "refundRequestId": "lost-cancel-R1",
         "refundAmount": {"currency": "THB", "value": "1000"},
     }
-    await _wallet_faults(hub, drop_rate=1)  # the wallet reverses the charge; the answer is lost
+    await hub.faults(
+        "kakaopay-aps", drop_rate=1
+    )  # the wallet reverses the charge; the answer is lost
     assert (await hub.siam.call("cancelPayment", cancel))["result"]["resultStatus"] == "U"
-    await _wallet_faults(hub, drop_rate=0)
+    await hub.faults("kakaopay-aps", drop_rate=0)
 
     refused = await hub.siam.call("refund", refund)
     retried = await hub.siam.call("cancelPayment", cancel)  # as Alipay+ says: retry on U
@@ -56,10 +53,10 @@ async def test_no_refund_starts_while_a_cancel_is_unanswered(hub: LocalHub) -> N
 
 async def test_a_cancel_whose_answer_was_lost_is_sent_again_by_recovery(hub: LocalHub) -> None:
     assert (await hub.siam.call("pay", pay_body("lost-cancel-2")))["result"]["resultStatus"] == "S"
-    await _wallet_faults(hub, drop_rate=1)
+    await hub.faults("kakaopay-aps", drop_rate=1)
     cancel = {"paymentRequestId": "lost-cancel-2"}
     assert (await hub.siam.call("cancelPayment", cancel))["result"]["resultStatus"] == "U"
-    await _wallet_faults(hub, drop_rate=0)
+    await hub.faults("kakaopay-aps", drop_rate=0)
 
     recovery = Recovery(hub.app_hub.engine, RecoveryPolicy())
     finished = await recovery.sweep(datetime.now(UTC) + timedelta(seconds=10))

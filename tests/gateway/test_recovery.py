@@ -34,19 +34,12 @@ def _recovery(hub: LocalHub) -> Recovery:
     return Recovery(engine, RecoveryPolicy(deadline=timedelta(minutes=5)))
 
 
-async def _latency(hub: LocalHub, seconds: float, route: str = "kakaopay-aps") -> None:
-    response = await hub.http.post(
-        hub.wallets[route] + "/_sim/faults", json={"latency_seconds": seconds}
-    )
-    assert response.status_code == 200
-
-
 async def test_a_timed_out_payment_is_found_without_an_inquiry(impatient_hub: LocalHub) -> None:
     hub = impatient_hub
-    await _latency(hub, 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
     answer = await hub.siam.call("pay", pay_body("rec-1"))
     assert answer["result"]["resultStatus"] == "U"
-    await _latency(hub, 0.0)
+    await hub.latency("kakaopay-aps", 0.0)
 
     finished = await _recovery(hub).sweep(datetime.now(UTC) + LATER)
 
@@ -93,11 +86,11 @@ async def test_a_payment_still_unknown_at_its_deadline_is_cancelled_and_reversed
 ) -> None:
     hub = impatient_hub
     before = await hub.accounts("kakaopay-aps")
-    await _latency(hub, 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
     await hub.siam.call("pay", pay_body("rec-3", paymentNotifyUrl="http://127.0.0.1:9/notify"))
-    await _latency(hub, 0.0)
-    faults = {"unknown_status": True}  # the wallet answers every inquiry with nonsense
-    await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json=faults)
+    await hub.latency("kakaopay-aps", 0.0)
+    # The wallet answers every inquiry with nonsense.
+    await hub.faults("kakaopay-aps", unknown_status=True)
     recovery = _recovery(hub)
 
     early = await recovery.sweep(datetime.now(UTC) + LATER)
@@ -122,10 +115,10 @@ async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked
     # As M-Pesa's or Mojaloop's routes: no cancel.
     unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
     monkeypatch.setattr(route.connector, "capabilities", unable)
-    await _latency(hub, 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
     await hub.siam.call("pay", pay_body("rec-stuck"))
-    await _latency(hub, 0.0)
-    await hub.http.post(hub.wallets["kakaopay-aps"] + "/_sim/faults", json={"unknown_status": True})
+    await hub.latency("kakaopay-aps", 0.0)
+    await hub.faults("kakaopay-aps", unknown_status=True)
     recovery = _recovery(hub)
     charged = await hub.accounts("kakaopay-aps")
 
@@ -144,7 +137,7 @@ async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked
 async def _refund_answer_lost(hub: LocalHub, request_id: str) -> dict[str, object]:
     """Refund THB 250 of the payment ``request_id``; the wallet refunds, but its answer
     arrives after the gateway stopped waiting (``U``). Returns the refund request."""
-    await _latency(hub, 1.0)
+    await hub.latency("kakaopay-aps", 1.0)
     asked: dict[str, object] = {
         "paymentRequestId": request_id,
         "refundRequestId": f"{request_id}-r1",
@@ -152,7 +145,7 @@ async def _refund_answer_lost(hub: LocalHub, request_id: str) -> dict[str, objec
     }
     answer = await hub.siam.call("refund", asked)
     assert answer["result"]["resultStatus"] == "U"
-    await _latency(hub, 0.0)
+    await hub.latency("kakaopay-aps", 0.0)
     return asked
 
 
@@ -229,14 +222,14 @@ async def test_refunds_left_for_reconciliation_do_not_starve_the_others(
     await hub.siam.call("pay", pay_body("rec-7"))
     await _refund_answer_lost(hub, "rec-7")  # KakaoPay's: never sent again, the oldest
     await hub.tokyo.call("pay", pay_body("rec-8", code=MARIA, currency="JPY", value="800"))
-    await _latency(hub, 1.0, "gcash-aps")
+    await hub.latency("gcash-aps", 1.0)
     asked = {
         "paymentRequestId": "rec-8",
         "refundRequestId": "rec-8-r1",
         "refundAmount": {"currency": "JPY", "value": "100"},
     }
     assert (await hub.tokyo.call("refund", asked))["result"]["resultStatus"] == "U"
-    await _latency(hub, 0.0, "gcash-aps")
+    await hub.latency("gcash-aps", 0.0)
     recovery = Recovery(hub.app_hub.engine, RecoveryPolicy(), batch=1)
 
     finished = await recovery.sweep(datetime.now(UTC) + LATER)
