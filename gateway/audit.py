@@ -5,11 +5,10 @@ It reads three kinds of evidence — the gateway's tables (payments, their event
 postings, the notification outbox), each simulated wallet's ledger (``GET /_sim/ledger``:
 ``pay``, ``reverse`` and ``refund`` entries keyed by the hub's wallet-side request ids) and
 the merchant's inbox (the signed ``notifyPayment`` bodies it received) — plus, optionally,
-what the merchant was answered, and checks:
+every answer the merchant got, and checks:
 
 =================  ==============================================================
-``final``          every payment and refund is final (a payment on a route that
-                   cannot cancel may stay unknown: noted, not a violation)
+``final``          every payment and refund is final
 ``charged once``   a succeeded payment was charged exactly once, for its amount,
                    and not reversed; a failed or cancelled one nets to zero
 ``no stray money`` no wallet movement the gateway does not know about
@@ -21,7 +20,7 @@ what the merchant was answered, and checks:
 ``notified``       every payment that ended S or F was notified with that result
 ``truthful``       no notification contradicts the ledger, none is for a payment
                    that is not final, and repeats of one notification are identical
-``answers``        what the merchant was answered agrees with the ledger
+``answers``        every answer the merchant got agrees with the ledger
 =================  ==============================================================
 
 :func:`read_ledger` reads the gateway's side from a database; :func:`audit` is pure, so a
@@ -33,13 +32,16 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from gateway.schema import notifications, payment_events, payments, postings, refunds
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "Audit",
@@ -58,6 +60,8 @@ __all__ = [
 
 _FINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 _REFUND_FINAL = frozenset({"SUCCEEDED", "FAILED"})
+
+_Row = TypeVar("_Row", bound="DataclassInstance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,6 @@ class LedgerRow:
 
     payment_id: str
     status: str
-    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +147,9 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class MerchantAnswer:
-    """The last answer the merchant got to one request: ``api`` is pay, cancel or refund;
-    ``key`` the paymentRequestId (pay, cancel) or refundRequestId (refund)."""
+    """One answer the merchant got (every one is kept, replays and concurrent duplicates
+    too): ``api`` is pay, cancel or refund; ``key`` the paymentRequestId (pay, cancel) or
+    refundRequestId (refund)."""
 
     api: str
     key: str
@@ -156,7 +160,7 @@ class MerchantAnswer:
 @dataclass(frozen=True)
 class Evidence:
     """Everything the auditor looks at. ``wallets`` maps a route name to its wallet's
-    ledger; ``no_cancel`` names the routes that cannot cancel."""
+    ledger."""
 
     payments: tuple[PaymentRow, ...]
     refunds: tuple[RefundRow, ...]
@@ -165,7 +169,6 @@ class Evidence:
     wallets: Mapping[str, tuple[WalletEntry, ...]]
     inbox: tuple[Notice, ...]
     answers: tuple[MerchantAnswer, ...] = ()
-    no_cancel: frozenset[str] = frozenset()
 
     def replace(self, **changes: Any) -> Evidence:
         return dataclasses.replace(self, **changes)
@@ -204,67 +207,44 @@ class Audit:
 
 async def read_ledger(database_url: str) -> Evidence:
     """The gateway's side of the evidence (no wallets, no inbox yet) from its database."""
+    ever_succeeded = sa.or_(
+        payments.c.status == "SUCCEEDED",
+        sa.exists().where(
+            payment_events.c.payment_id == payments.c.payment_id,
+            payment_events.c.target == "SUCCEEDED",
+            payment_events.c.refund_id.is_(None),
+        ),
+    )
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            succeeded = {
-                row[0]
-                for row in await connection.execute(
-                    sa.select(payment_events.c.payment_id)
-                    .where(
-                        payment_events.c.target == "SUCCEEDED", payment_events.c.refund_id.is_(None)
-                    )
-                    .distinct()
-                )
-            }
-            payment_rows = tuple(
-                PaymentRow(
-                    r.payment_id,
-                    r.payment_request_id,
-                    r.status,
-                    r.result_code,
-                    r.route,
-                    r.currency,
-                    r.amount,
-                    r.pay_to_currency,
-                    r.pay_to_amount,
-                    r.notify_url,
-                    r.payment_id in succeeded or r.status == "SUCCEEDED",
-                    r.wallet_request_id,
-                )
-                for r in await connection.execute(sa.select(payments))
-            )
-            refund_rows = tuple(
-                RefundRow(
-                    r.refund_id,
-                    r.payment_id,
-                    r.refund_request_id,
-                    r.status,
-                    r.amount,
-                    r.refund_from_amount,
-                )
-                for r in await connection.execute(sa.select(refunds))
-            )
-            posting_rows = tuple(
-                PostingRow(
-                    r.movement,
-                    r.movement_id,
-                    r.payment_id,
-                    r.role,
-                    r.account,
-                    r.entry,
-                    r.currency,
-                    r.amount,
-                )
-                for r in await connection.execute(sa.select(postings))
-            )
-            outbox = tuple(
-                LedgerRow(r.payment_id, r.status, r.attempts)
-                for r in await connection.execute(sa.select(notifications))
+            return Evidence(
+                payments=await _read(
+                    connection, PaymentRow, payments, ever_succeeded=ever_succeeded
+                ),
+                refunds=await _read(connection, RefundRow, refunds),
+                postings=await _read(connection, PostingRow, postings),
+                outbox=await _read(connection, LedgerRow, notifications),
+                wallets={},
+                inbox=(),
             )
     finally:
         await engine.dispose()
-    return Evidence(payment_rows, refund_rows, posting_rows, outbox, {}, ())
+
+
+async def _read(
+    connection: AsyncConnection,
+    cls: type[_Row],
+    table: sa.Table,
+    **computed: sa.ColumnElement[Any],
+) -> tuple[_Row, ...]:
+    """Every row of ``table`` as a ``cls``: each field is the column of its name, or the
+    expression ``computed`` names for it."""
+    columns = [
+        computed[f.name].label(f.name) if f.name in computed else table.c[f.name]
+        for f in fields(cls)
+    ]
+    return tuple(cls(*row) for row in await connection.execute(sa.select(*columns)))
 
 
 def audit(evidence: Evidence) -> Audit:
@@ -283,7 +263,7 @@ def audit(evidence: Evidence) -> Audit:
     for refund in evidence.refunds:
         refunds_by_payment[refund.payment_id].append(refund)
     result.checks = [
-        _final(evidence, result.notes),
+        _final(evidence),
         _charged_once(evidence, wallet_by_payment),
         _no_stray_money(evidence, wallet_by_payment),
         _refunds(evidence, wallet_by_payment, refunds_by_payment),
@@ -295,23 +275,16 @@ def audit(evidence: Evidence) -> Audit:
     return result
 
 
-def _final(evidence: Evidence, notes: list[str]) -> Check:
+def _final(evidence: Evidence) -> Check:
     check = Check("final")
-    stuck_without_cancel = 0
     for p in evidence.payments:
         check.checked += 1
-        if p.status in _FINAL:
-            continue
-        if p.route in evidence.no_cancel:
-            stuck_without_cancel += 1
-        else:
+        if p.status not in _FINAL:
             check.fail(f"payment {p.payment_id} ({p.payment_request_id}) is still {p.status}")
     for r in evidence.refunds:
         check.checked += 1
         if r.status not in _REFUND_FINAL:
             check.fail(f"refund {r.refund_id} ({r.refund_request_id}) is still {r.status}")
-    if stuck_without_cancel:
-        notes.append(f"{stuck_without_cancel} payments on routes that cannot cancel remain unknown")
     return check
 
 

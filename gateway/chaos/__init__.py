@@ -17,6 +17,8 @@ Then the faults stop, recovery gets a bounded time to drive everything final, th
 gateway is stopped, and :func:`gateway.audit.audit` checks the gateway's ledger against
 each wallet's ledger and the merchant's inbox. The evidence is saved beside the ledger
 (``evidence.json``) so the audit can be repeated on its own (:func:`audit_saved`).
+
+Service URLs are shown and saved without their passwords.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ from gateway.chaos._stage import (
     travellers,
     write_config,
 )
+from gateway.chaos._urls import hide_password, is_hidden
 from gateway.client import AcquirerClient
-from gateway.local import AcquirerInbox, LocalServer, free_port
+from gateway.errors import ConfigError
+from gateway.local import AcquirerInbox, ensure_local_keys, free_port, serve_all
 from gateway.schema import notifications, payments, refunds
 
 __all__ = ["SCRIPTS", "ChaosOptions", "ChaosReport", "HubTimings", "audit_saved", "run_chaos"]
@@ -95,7 +99,7 @@ class ChaosReport:
     audit: Audit
     evidence: Evidence
     stats: dict[str, Any] = field(default_factory=dict)
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)  # with its password, if it has one
     run_dir: Path | None = None  # the ledger (SQLite), logs and evidence.json
 
 
@@ -120,26 +124,22 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
     stats: dict[str, Any] = {"seed": options.seed, "run": run_id}
     async with AsyncExitStack() as stack:
         stack.callback(logging.getLogger("uvicorn.error").removeFilter, quiet)
-        ports = {psp_id: free_port() for psp_id in WALLETS}
-        port = free_port()
-        wallet_urls = {psp_id: f"http://127.0.0.1:{p}" for psp_id, p in ports.items()}
-        config = write_config(
-            state, run_dir, wallet_urls, f"causeway-chaos-{run_id}:", options.timings
-        )
+        ensure_local_keys(state, [ACQUIRER], list(WALLETS))  # kept between runs
         keys = state / "keys"
         inbox = AcquirerInbox(
             ACQUIRER,
             (keys / f"acquirer-{ACQUIRER}.pem").read_bytes(),
             (keys / "hub.pub.pem").read_bytes(),
         )
-        servers = [
-            LocalServer(create_simulator(simulated_wallet(state, psp_id, people)), port=p)
-            for psp_id, p in ports.items()
-        ]
-        inbox_server = LocalServer(inbox.app)
-        for server in [*servers, inbox_server]:
-            await server.start()
-            stack.push_async_callback(server.stop)
+        wallets = [create_simulator(simulated_wallet(state, psp_id, people)) for psp_id in WALLETS]
+        *wallet_servers, inbox_server = await stack.enter_async_context(
+            serve_all([*wallets, inbox.app])
+        )
+        wallet_urls = {
+            psp_id: server.url for psp_id, server in zip(WALLETS, wallet_servers, strict=True)
+        }
+        port = free_port()  # the gateway's: it runs in a child process
+        config = write_config(run_dir, wallet_urls, f"causeway-chaos-{run_id}:", options.timings)
 
         database_url, redis_url, redis = await _services(options, run_dir, stack, say)
         stats["backend"] = "PostgreSQL" if options.postgres_url else "SQLite"
@@ -148,7 +148,7 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
             if redis is not None and options.redis_every > 0
             else "own redis-server"
             if redis is not None
-            else redis_url
+            else hide_password(redis_url)
             if redis_url
             else "none (in-process stand-ins: nothing to restart)"
         )
@@ -236,7 +236,7 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         evidence = evidence.replace(
             wallets={r: tuple(WalletEntry.from_json(e) for e in es) for r, es in ledgers.items()},
             inbox=tuple(Notice(n, b) for n, b in inbox.received),
-            answers=tuple(merchant.answers.values()),
+            answers=tuple(merchant.answers),
         )
         _save(run_dir / "evidence.json", database_url, ledgers, inbox.received, merchant, stats)
         return ChaosReport(audit(evidence), evidence, stats, database_url, run_dir)
@@ -329,10 +329,10 @@ def _save(
     path.write_text(
         json.dumps(
             {
-                "database_url": database_url,
+                "database_url": hide_password(database_url),
                 "wallets": ledgers,
                 "inbox": [{"notification_id": n, "body": b} for n, b in received],
-                "answers": [asdict(a) for a in merchant.answers.values()],
+                "answers": [asdict(a) for a in merchant.answers],
                 "stats": stats,
             },
             indent=1,
@@ -342,8 +342,14 @@ def _save(
 
 async def audit_saved(evidence_file: Path, database_url: str | None = None) -> Audit:
     """Audit a finished run again from its ``evidence.json`` (and its ledger, at the URL
-    saved there unless ``database_url`` names another)."""
+    saved there unless ``database_url`` names another). The URL is saved without its
+    password; a ledger that needs one must be named by ``database_url``."""
     saved = json.loads(await asyncio.to_thread(evidence_file.read_text))
+    if database_url is None and is_hidden(saved["database_url"]):
+        raise ConfigError(
+            f"{evidence_file} names the ledger without its password "
+            f"({saved['database_url']}); give its URL (--database-url)"
+        )
     evidence = await read_ledger(database_url or saved["database_url"])
     evidence = evidence.replace(
         wallets={

@@ -2,8 +2,8 @@
 
 Each payment follows a script drawn from a seeded generator. The merchant behaves as an
 Alipay+ acquirer should: it sends the same request again while the answer is unknown or
-the gateway cannot be reached, and records the last answer it got to each request, which
-the auditor compares with the ledger.
+the gateway cannot be reached, and records every answer it gets (to concurrent duplicates
+too), which the auditor compares with the ledger.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class Merchant:
     wallet_urls: Mapping[str, str]  # psp id → its simulator, where a traveller scans
     #: How long to keep asking while an answer stays unknown (seconds).
     patience: float = 60.0
-    answers: dict[tuple[str, str], MerchantAnswer] = field(default_factory=dict)
+    #: Every answer the merchant got, in the order it got them.
+    answers: list[MerchantAnswer] = field(default_factory=list)
     scripts: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     #: Every answer the merchant got, by "api status code".
@@ -78,13 +79,17 @@ class Merchant:
             self.unreachable += 1
             return None
 
+    async def ask(self, api: str, key: str, body: dict[str, Any]) -> str:
+        """One call whose answer is recorded; its status (U when there was none)."""
+        return self._record(api, key, await self.call(api, body))
+
     def _record(self, api: str, key: str, answer: dict[str, Any] | None) -> str:
         if answer is None:
             return "U"
         result = answer.get("result", {})
         status, code = str(result.get("resultStatus", "U")), str(result.get("resultCode"))
         name = _NAMES.get(api, api)
-        self.answers[(name, key)] = MerchantAnswer(name, key, status, code)
+        self.answers.append(MerchantAnswer(name, key, status, code))
         self.codes[f"{name} {status} {code}"] = self.codes.get(f"{name} {status} {code}", 0) + 1
         return status
 
@@ -116,15 +121,17 @@ class Merchant:
         if script == "cancel before pay":
             await self.until_final("cancelPayment", request_id, {"paymentRequestId": request_id})
         if script == "pay twice at once":
-            await asyncio.gather(self.call("pay", body), self.call("pay", body))
+            await asyncio.gather(
+                self.ask("pay", request_id, body), self.ask("pay", request_id, body)
+            )
         if script == "cancel during pay":
             # The cancel overtakes the pay, or waits for it and reverses it: a cancel wins.
             cancel = {"paymentRequestId": request_id}
             await asyncio.gather(
-                self.call("pay", body), self._after(0.05, "cancelPayment", request_id, cancel)
+                self.ask("pay", request_id, body),
+                self._after(0.05, "cancelPayment", request_id, cancel),
             )
-        first = await self.call("pay", body)
-        status = self._record("pay", request_id, first)
+        status = await self.ask("pay", request_id, body)
         if script == "cancel":
             # Straight after the first answer, whatever it was: a cancel of a success
             # reverses it, one of an unknown payment closes it.
@@ -154,7 +161,9 @@ class Merchant:
             refund_id = f"{request_id}-R{n}"
             refund = _refund_body(request_id, refund_id, value)
             if script == "refund twice at once":
-                await asyncio.gather(self.call("refund", refund), self.call("refund", refund))
+                await asyncio.gather(
+                    self.ask("refund", refund_id, refund), self.ask("refund", refund_id, refund)
+                )
             answer = await self.until_final("refund", refund_id, refund)
             if answer is None or answer["result"]["resultStatus"] not in ("S", "F"):
                 self.open_refunds[refund_id] = refund
@@ -203,8 +212,7 @@ class Merchant:
     async def finish_refunds(self) -> int:
         """Send every refund still unknown once more; how many remain unknown."""
         for refund_id, refund in list(self.open_refunds.items()):
-            answer = await self.call("refund", refund)
-            if self._record("refund", refund_id, answer) in ("S", "F"):
+            if await self.ask("refund", refund_id, refund) in ("S", "F"):
                 del self.open_refunds[refund_id]
         return len(self.open_refunds)
 

@@ -1,4 +1,4 @@
-"""The chaos run's stage: keys, the gateway's configuration, the processes it kills.
+"""The chaos run's stage: its wallets, the gateway's configuration, the processes it kills.
 
 The gateway and Redis run as child processes so they can be SIGKILLed and started again;
 the wallets and the merchant's inbox run in the driver's own event loop, so their books
@@ -24,7 +24,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from connectors.alipayplus.simulator import SimulatedAccount, SimulatedWallet
-from gateway.keys import ensure_key_pairs, key_names
 
 __all__ = [
     "ACQUIRER",
@@ -105,15 +104,10 @@ class HubTimings:
 
 
 def write_config(
-    state_dir: Path,
-    run_dir: Path,
-    wallet_urls: Mapping[str, str],
-    redis_prefix: str,
-    timings: HubTimings,
+    run_dir: Path, wallet_urls: Mapping[str, str], redis_prefix: str, timings: HubTimings
 ) -> Path:
-    """Keys for the acquirer and the wallets (in ``state_dir``, kept between runs), and the
-    gateway's configuration file (in ``run_dir``)."""
-    ensure_key_pairs(state_dir / "keys", key_names([ACQUIRER], list(WALLETS)))
+    """The gateway's configuration file (in ``run_dir``); the keys it names are the state
+    directory's (``gateway.local.ensure_local_keys`` makes them)."""
     t = timings
     schedule = ", ".join(str(s) for s in t.notification_schedule)
     text = f"""\
