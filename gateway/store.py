@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from fx import Money
+from gateway._pg import Driver
 from gateway._rows import (
     order_from_row,
     order_row,
@@ -122,6 +123,7 @@ class Store:
         self._engine = engine
         # Reads need no transaction of their own: autocommit spares a BEGIN and a ROLLBACK.
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._driver = Driver(engine) if engine.dialect.name == "postgresql" else None
 
     @classmethod
     async def open(
@@ -176,6 +178,18 @@ class Store:
         async with self._guard(), self._engine.begin() as connection:
             yield connection
 
+    async def _fetch_one(
+        self, statement: sa.Executable, parameters: Mapping[str, Any]
+    ) -> Mapping[Any, Any] | None:
+        """The first row one statement returns, or None; run in autocommit, and on
+        PostgreSQL by asyncpg directly (:mod:`gateway._pg`): for the pay path's statements."""
+        async with self._guard():
+            if self._driver is not None:
+                return await self._driver.fetch_one(statement, parameters)
+            async with self._reader.connect() as connection:
+                result = await connection.execute(statement, parameters)
+                return result.mappings().first() if result.returns_rows else None
+
     # -- payments -------------------------------------------------------------------------
 
     async def create_payment(self, payment: Payment) -> None:
@@ -187,8 +201,7 @@ class Store:
                 # One statement, so one round trip and atomic without BEGIN and COMMIT: the
                 # event is inserted from the row the payment's insert returns.
                 statement = _creation(tuple(row))
-                async with self._guard(), self._reader.connect() as connection:
-                    await connection.execute(statement, {f"new_{k}": v for k, v in row.items()})
+                await self._fetch_one(statement, {f"new_{k}": v for k, v in row.items()})
                 return
             async with self._transaction() as connection:
                 await connection.execute(payments.insert().values(**row))
@@ -344,16 +357,10 @@ class Store:
     ) -> tuple[Payment | None, bool, bool]:
         """The payment an acquirer's request id names, whether the id is closed, and
         whether it names an order, in one query (what a pay asks before it takes the id)."""
-        async with self._guard(), self._reader.connect() as connection:
-            row = (
-                (
-                    await connection.execute(
-                        _FIND_REQUEST, {"acquirer": acquirer_id, "request": payment_request_id}
-                    )
-                )
-                .mappings()
-                .one()
-            )
+        row = await self._fetch_one(
+            _FIND_REQUEST, {"acquirer": acquirer_id, "request": payment_request_id}
+        )
+        assert row is not None  # the query always returns its one row
         payment = None if row["payment_id"] is None else payment_from_row(row)
         return payment, bool(row["request_closed"]), bool(row["request_ordered"])
 
@@ -441,8 +448,7 @@ class Store:
         statements = _transition(self._engine.dialect.name, books, reverses, notifies)
         if len(statements) == 1:
             # PostgreSQL: one statement, so one round trip, atomic without BEGIN and COMMIT.
-            async with self._guard(), self._reader.connect() as connection:
-                row = (await connection.execute(statements[0], parameters)).mappings().first()
+            row = await self._fetch_one(statements[0], parameters)
         else:
             cas, *rest = statements
             async with self._transaction() as connection:

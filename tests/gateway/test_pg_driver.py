@@ -1,0 +1,139 @@
+"""The pay path's PostgreSQL statements run on asyncpg directly (gateway._pg): the same rows
+and the same errors as through SQLAlchemy, and a dead connection is dropped, not pooled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from gateway._pg import Driver
+from gateway._rows import payment_row
+from gateway.errors import StorageUnavailable
+from gateway.schema import payments
+from gateway.store import DuplicateRequest, Store
+from tests.conftest import Backend
+from tests.gateway.test_store import _payment
+
+pytestmark = pytest.mark.anyio
+
+
+async def _terminate(engine: AsyncEngine, pid: int) -> None:
+    """End one server process, as a restart or an administrator would."""
+    admin = create_async_engine(engine.url, poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def engine(services_backend: Backend) -> AsyncIterator[AsyncEngine]:
+    await (await Store.open(services_backend.database_url)).close()  # migrated
+    made = create_async_engine(services_backend.database_url, pool_size=2, max_overflow=0)
+    try:
+        yield made
+    finally:
+        await made.dispose()
+
+
+async def test_rows_equal_sqlalchemys_own(engine: AsyncEngine) -> None:
+    """Bind processing (JSON columns, aware datetimes) and result decoding match."""
+    row = payment_row(_payment("drv-1"))
+    insert = payments.insert().values({k: sa.bindparam(k, type_=payments.c[k].type) for k in row})
+    driver = Driver(engine)
+    assert await driver.fetch_one(insert, row) is None  # returns no rows
+    query = sa.select(payments, sa.literal("x").label("fixed")).where(
+        payments.c.payment_request_id == sa.bindparam("request", type_=sa.String)
+    )
+    fast = await driver.fetch_one(query, {"request": "drv-1"})
+    async with engine.connect() as connection:
+        slow = (await connection.execute(query, {"request": "drv-1"})).mappings().one()
+    assert fast is not None
+    assert dict(fast.items()) == dict(slow)
+    assert fast["payment_quote"] == row["payment_quote"]  # a dict again, not JSON text
+    assert fast["created_at"] == row["created_at"]
+    assert fast["created_at"].tzinfo is not None
+    assert fast["fixed"] == "x"
+    assert await driver.fetch_one(query, {"request": "drv-none"}) is None
+
+
+async def test_a_constraint_violation_is_sqlalchemys_integrity_error(engine: AsyncEngine) -> None:
+    row = payment_row(_payment("drv-2"))
+    insert = payments.insert().values({k: sa.bindparam(k, type_=payments.c[k].type) for k in row})
+    driver = Driver(engine)
+    await driver.fetch_one(insert, row)
+    with pytest.raises(IntegrityError) as raised:
+        await driver.fetch_one(insert, row)
+    assert raised.value.params is None  # the arguments may hold what a log must not show
+
+
+async def test_the_store_reports_a_duplicate_through_the_driver(services_backend: Backend) -> None:
+    store = await Store.open(services_backend.database_url)
+    try:
+        await store.create_payment(_payment("drv-3"))
+        with pytest.raises(DuplicateRequest):
+            await store.create_payment(_payment("drv-3"))
+    finally:
+        await store.close()
+
+
+async def test_a_killed_connection_is_dropped_and_the_next_call_reconnects(
+    engine: AsyncEngine,
+) -> None:
+    driver = Driver(engine)
+    whoami = sa.select(sa.func.pg_backend_pid().label("pid"), sa.func.now().label("at"))
+    first = await driver.fetch_one(whoami, {})
+    assert first is not None
+    await _terminate(engine, first["pid"])
+    # The pool hands the dead connection out again (no pre-ping): that call fails as
+    # unavailable, and the connection is dropped rather than pooled...
+    pids = set()
+    failures = []
+    for _ in range(3):
+        try:
+            row = await driver.fetch_one(whoami, {})
+        except OperationalError as exc:
+            failures.append(exc)
+            continue
+        assert row is not None
+        pids.add(row["pid"])
+        assert row["at"] <= datetime.now(UTC)
+    # ...so exactly one call failed, and every later one ran on a live connection.
+    assert [exc.connection_invalidated for exc in failures] == [True]
+    assert first["pid"] not in pids
+
+
+async def test_the_store_calls_a_dead_ledger_unavailable(services_backend: Backend) -> None:
+    store = await Store.open(services_backend.database_url, pool_size=1)
+    try:
+        assert await store.find_request("SIAM_ACQ", "drv-4") == (None, False, False)
+        async with store.engine.connect() as connection:
+            pid = (await connection.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+        await _terminate(store.engine, pid)
+        with pytest.raises(StorageUnavailable):
+            await store.find_request("SIAM_ACQ", "drv-4")
+        assert await store.find_request("SIAM_ACQ", "drv-4") == (None, False, False)
+    finally:
+        await store.close()
+
+
+async def test_in_lists_are_refused(engine: AsyncEngine) -> None:
+    query = sa.select(payments.c.payment_id).where(
+        payments.c.payment_id.in_(sa.bindparam("ids", expanding=True))
+    )
+    with pytest.raises(ValueError, match="expanding"):
+        await Driver(engine).fetch_one(query, {"ids": ["a"]})
+
+
+async def test_only_asyncpg_is_driven() -> None:
+    sqlite = create_async_engine("sqlite+aiosqlite://")
+    with pytest.raises(ValueError, match="asyncpg"):
+        Driver(sqlite)
+    await sqlite.dispose()
