@@ -16,9 +16,10 @@ from gateway._pg import Driver
 from gateway._rows import payment_row
 from gateway.errors import StorageUnavailable
 from gateway.schema import payments
+from gateway.states import PaymentStatus
 from gateway.store import DuplicateRequest, Store
 from tests.conftest import Backend
-from tests.gateway.test_store import _payment
+from tests.gateway.test_store import SUCCESS, _payment
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +138,21 @@ async def test_only_asyncpg_is_driven() -> None:
     with pytest.raises(ValueError, match="asyncpg"):
         Driver(sqlite)
     await sqlite.dispose()
+
+
+async def test_the_pay_path_compiles_each_statement_once(services_backend: Backend) -> None:
+    """The driver keeps what it compiled, by statement: a statement built anew for each
+    payment would be compiled again each time and kept forever."""
+    store = await Store.open(services_backend.database_url)
+    try:
+        sizes = []
+        for request_id in ("drv-5", "drv-6", "drv-7"):
+            payment = _payment(request_id)
+            await store.find_request(payment.acquirer_id, request_id)
+            await store.create_payment(payment)
+            await store.transition_payment(payment, PaymentStatus.SUCCEEDED, SUCCESS)
+            assert store._driver is not None
+            sizes.append(len(store._driver._compiled))
+        assert sizes == [3, 3, 3]
+    finally:
+        await store.close()
