@@ -36,8 +36,28 @@ TARGET_RSS_GROWTH = 0.05  # "memory flat": under 5 % growth after warm-up
 _GROUPS = ("gateway", "floor", "wallet", "postgres", "redis", "load")
 
 
-def _ms(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.1f}"
+def _missing(value: float | None) -> bool:
+    """A figure that was not measured: NaN in a run, null once saved as JSON."""
+    return value is None or math.isnan(value)
+
+
+def to_json(report: dict[str, Any]) -> str:
+    """The run as strict JSON: what was not measured (NaN) is null."""
+
+    def strict(value: Any) -> Any:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {key: strict(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [strict(item) for item in value]
+        return value
+
+    return json.dumps(strict(report), indent=2, allow_nan=False)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if _missing(value) else f"{value:.1f}"
 
 
 def _closed(report: dict[str, Any], target: str) -> dict[str, Any] | None:
@@ -46,11 +66,12 @@ def _closed(report: dict[str, Any], target: str) -> dict[str, Any] | None:
     )
 
 
-def floor_ratio(report: dict[str, Any]) -> float:
-    """The gateway's saturation throughput as a fraction of the floor's, in this run."""
+def floor_ratio(report: dict[str, Any]) -> float | None:
+    """The gateway's saturation throughput as a fraction of the floor's, in this run (None
+    unless both closed loops ran: JSON has no NaN)."""
     gateway, floor = _closed(report, "gateway"), _closed(report, "floor")
     if gateway is None or floor is None or not floor["payments_per_second"]:
-        return math.nan
+        return None
     return float(gateway["payments_per_second"]) / float(floor["payments_per_second"])
 
 
@@ -126,7 +147,7 @@ def checks(report: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     at_p99 = [p for p in gateway_open if p["rate"] == TARGET_P99_RATE]
     if at_p99:
         p99 = at_p99[0]["latency_ms"]["p99"]
-        met = not math.isnan(p99) and p99 <= TARGET_P99_MS and not _failed(at_p99[0])
+        met = not _missing(p99) and p99 <= TARGET_P99_MS and not _failed(at_p99[0])
         found.append(
             (f"p99 ≤ {TARGET_P99_MS:.0f} ms at {TARGET_P99_RATE:.0f}/s", f"{_ms(p99)} ms", met)
         )
@@ -139,19 +160,19 @@ def checks(report: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     found.append(
         (
             f"≥ {TARGET_FLOOR_RATIO:.0%} of the floor",
-            "not measured" if math.isnan(ratio) else f"{ratio:.0%}",
-            None if math.isnan(ratio) else ratio >= TARGET_FLOOR_RATIO,
+            "not measured" if ratio is None else f"{ratio:.0%}",
+            None if ratio is None else ratio >= TARGET_FLOOR_RATIO,
         )
     )
 
     long_runs = [p for p in gateway_open if p["duration"] >= 600]
     if long_runs:
-        growth = long_runs[0]["rss_growth"].get("gateway", math.nan)
+        growth = long_runs[0]["rss_growth"].get("gateway")
         found.append(
             (
                 "gateway memory flat over 10 min",
-                f"{growth:+.1%} RSS after warm-up",
-                None if math.isnan(growth) else growth < TARGET_RSS_GROWTH,
+                "not measured" if _missing(growth) else f"{growth:+.1%} RSS after warm-up",
+                None if _missing(growth) else growth < TARGET_RSS_GROWTH,
             )
         )
     else:

@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(reports.markdown(report))
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+        args.json.write_text(reports.to_json(report))
     if args.markdown:
         args.markdown.write_text(
             reports.replace_section(args.markdown.read_text(), reports.markdown(report))

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import pytest
 
-from bench.report import BEGIN, END, checks, floor_ratio, markdown, replace_section, table
+from bench.report import (
+    BEGIN,
+    END,
+    checks,
+    floor_ratio,
+    markdown,
+    replace_section,
+    table,
+    to_json,
+)
 
 
 def _phase(target: str, mode: str, rate: float, pps: float, **extra: Any) -> dict[str, Any]:
@@ -50,8 +60,8 @@ def test_floor_ratio_compares_the_closed_loops() -> None:
     assert floor_ratio(report) == 0.75
 
 
-def test_floor_ratio_without_a_floor_is_nan() -> None:
-    assert math.isnan(floor_ratio(_report(_phase("gateway", "closed", 0, 750.0))))
+def test_floor_ratio_without_a_floor_is_none() -> None:
+    assert floor_ratio(_report(_phase("gateway", "closed", 0, 750.0))) is None
 
 
 def test_table_has_a_row_per_phase_and_dashes_for_missing_groups() -> None:
@@ -122,3 +132,17 @@ def test_replace_section_keeps_the_rest_of_the_document() -> None:
 def test_replace_section_needs_the_markers() -> None:
     with pytest.raises(ValueError, match="bench:begin"):
         replace_section("# No section here\n", "new")
+
+
+def test_a_saved_run_is_strict_json_and_reads_back() -> None:
+    """What a run did not measure is NaN in memory, null on disk, and "—" in the table."""
+    report = _report(_phase("gateway", "closed", 0, 750.0), _phase("gateway", "open", 700, 0.0))
+    report["phases"][1]["latency_ms"] = dict.fromkeys(("p50", "p90", "p99", "max"), math.nan)
+    saved = to_json(report)
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    loaded = json.loads(saved, parse_constant=refuse)
+    assert loaded["phases"][1]["latency_ms"]["p99"] is None
+    assert markdown(loaded) == markdown(report)
