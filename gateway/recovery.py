@@ -16,7 +16,9 @@ is nothing left to cancel, only a wallet to reach.
 
 A payment past its deadline on a wallet that cannot cancel (M-Pesa, Mojaloop) stays
 UNKNOWN and is asked about every 30 s; the warning says so once, and ``causeway
-unresolved`` lists it for an operator to settle with the wallet.
+unresolved`` lists it for an operator to settle with the wallet. Each sweep reads the next
+page of each kind, coming back to the first after a page that is not full, so however many
+stay unresolved, every one is looked at in turn.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from gateway.errors import CoordinationUnavailable, StorageUnavailable
 from gateway.models import Payment, Refund
 from gateway.refunds import Refunds
 from gateway.states import PaymentStatus
+from gateway.store import Page, page_end
 
 __all__ = ["Recovery", "RecoveryPolicy"]
 
@@ -82,6 +85,10 @@ class Recovery:
         self._policy = policy
         self._poll_seconds = poll_seconds
         self._batch = batch
+        # Where each query's last page ended: each sweep takes the next page, so payments
+        # that stay unresolved (a wallet that cannot cancel, one that is down) never hold
+        # the first page for good and keep newer ones from being asked about.
+        self._pages: dict[str, Page | None] = {}
 
     async def run(self) -> None:
         while True:
@@ -99,8 +106,13 @@ class Recovery:
         moment = now or datetime.now(UTC)
         store = self._engine.store
         before = moment - self._policy.grace
+        batch = self._batch
         finished = 0
-        for payment in await store.unresolved(before=before, limit=self._batch):
+        unresolved = await store.unresolved(
+            before=before, limit=batch, after=self._pages.get("payments")
+        )
+        self._pages["payments"] = page_end(unresolved, batch, _payment_page)
+        for payment in unresolved:
             finished += await self._in_turn(
                 payment, payment.payment_id, payment.created_at, moment, self._drive
             )
@@ -112,9 +124,11 @@ class Recovery:
             for route in self._engine.router.routes
             if not route.connector.capabilities.refunds_deduplicated
         ]
-        for refund in await store.unresolved_refunds(
-            before=before, limit=self._batch, except_routes=held
-        ):
+        refunds = await store.unresolved_refunds(
+            before=before, limit=batch, except_routes=held, after=self._pages.get("refunds")
+        )
+        self._pages["refunds"] = page_end(refunds, batch, _refund_page)
+        for refund in refunds:
             if not await self._is_due(refund.refund_id, refund.created_at, moment):
                 continue  # spares reading its payment; _in_turn asks again under the lock
             paid = await store.get_payment(refund.acquirer_id, refund.payment_id)
@@ -122,7 +136,11 @@ class Recovery:
             finished += await self._in_turn(
                 paid, refund.refund_id, refund.created_at, moment, partial(self._resend, refund)
             )
-        for payment in await store.cancels_under_way(before=before, limit=self._batch):
+        cancels = await store.cancels_under_way(
+            before=before, limit=batch, after=self._pages.get("cancels")
+        )
+        self._pages["cancels"] = page_end(cancels, batch, _payment_page)
+        for payment in cancels:
             finished += await self._in_turn(
                 payment, payment.payment_id, payment.created_at, moment, self._cancel_again
             )
@@ -211,3 +229,11 @@ class Recovery:
             # The traveller may pay until the order expires; the wallet then has a grace.
             deadline = max(deadline, order.expires_at + self._policy.early_for)
         return deadline
+
+
+def _payment_page(payment: Payment) -> Page:
+    return payment.updated_at, payment.payment_id
+
+
+def _refund_page(refund: Refund) -> Page:
+    return refund.created_at, refund.refund_id

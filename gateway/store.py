@@ -10,7 +10,7 @@ that same transaction (:mod:`gateway.postings`).
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -62,7 +62,15 @@ from gateway.states import (
     check_refund_transition,
 )
 
-__all__ = ["DuplicateRequest", "PaymentUpdate", "RefundExceedsPayment", "Store", "migrate"]
+__all__ = [
+    "DuplicateRequest",
+    "Page",
+    "PaymentUpdate",
+    "RefundExceedsPayment",
+    "Store",
+    "migrate",
+    "page_end",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -253,15 +261,19 @@ class Store:
             raise ConcurrentUpdate(payment.payment_id, PaymentStatus.PENDING)
         return payment_from_row(row)
 
-    async def unresolved(self, *, before: datetime, limit: int) -> list[Payment]:
-        """Payments still PENDING or UNKNOWN that last moved before ``before``, oldest first."""
+    async def unresolved(
+        self, *, before: datetime, limit: int, after: Page | None = None
+    ) -> list[Payment]:
+        """Payments still PENDING or UNKNOWN that last moved before ``before``, oldest first,
+        from where the page ``after`` ended (:func:`page_end`)."""
         query = (
             payments.select()
             .where(
                 sa.text(UNRESOLVED),
                 payments.c.updated_at < before,
+                *_past(after, payments.c.updated_at, payments.c.payment_id),
             )
-            .order_by(payments.c.updated_at)
+            .order_by(payments.c.updated_at, payments.c.payment_id)
             .limit(limit)
         )
         async with self._guard(), self._reader.connect() as connection:
@@ -321,9 +333,12 @@ class Store:
                 )
             )
 
-    async def cancels_under_way(self, *, before: datetime, limit: int) -> list[Payment]:
+    async def cancels_under_way(
+        self, *, before: datetime, limit: int, after: Page | None = None
+    ) -> list[Payment]:
         """Succeeded payments whose cancel was asked before ``before`` and never answered
-        (the request id is closed, the payment is not cancelled), oldest first."""
+        (the request id is closed, the payment is not cancelled), oldest payments first,
+        from where the page ``after`` ended (:func:`page_end`)."""
         query = (
             payments.select()
             .join(
@@ -336,8 +351,9 @@ class Store:
             .where(
                 payments.c.status == PaymentStatus.SUCCEEDED.value,
                 closed_requests.c.closed_at < before,
+                *_past(after, payments.c.updated_at, payments.c.payment_id),
             )
-            .order_by(closed_requests.c.closed_at)
+            .order_by(payments.c.updated_at, payments.c.payment_id)
             .limit(limit)
         )
         async with self._guard(), self._reader.connect() as connection:
@@ -621,27 +637,34 @@ class Store:
         return found[0] if found else None
 
     async def unresolved_refunds(
-        self, *, before: datetime, limit: int, except_routes: Collection[str] = ()
+        self,
+        *,
+        before: datetime,
+        limit: int,
+        except_routes: Collection[str] = (),
+        after: Page | None = None,
     ) -> list[Refund]:
         """Refunds still PENDING or UNKNOWN that were made before ``before``, oldest first,
-        leaving out those of payments made through ``except_routes``."""
+        from where the page ``after`` ended (:func:`page_end`), leaving out those of
+        payments made through ``except_routes``."""
         held = [payments.c.route.not_in(except_routes)] if except_routes else []
         return await self._refunds(
             sa.text(f"refunds.{UNRESOLVED}"),  # the payments joined have a status too
             refunds.c.created_at < before,
+            *_past(after, refunds.c.created_at, refunds.c.refund_id),
             *held,
-            order_by=refunds.c.created_at,
+            order_by=(refunds.c.created_at, refunds.c.refund_id),
             limit=limit,
         )
 
     async def _refunds(
         self,
         *where: sa.ColumnElement[bool] | sa.TextClause,
-        order_by: sa.ColumnElement[Any] | None = None,
+        order_by: tuple[sa.ColumnElement[Any], ...] = (),
         limit: int | None = None,
     ) -> list[Refund]:
         """The refunds ``where`` selects, each read with its payment's currencies."""
-        query = _REFUNDS.where(*where).order_by(order_by).limit(limit)
+        query = _REFUNDS.where(*where).order_by(*order_by).limit(limit)
         async with self._guard(), self._reader.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [refund_from_row(row) for row in rows]
@@ -727,6 +750,32 @@ class Store:
 # The pay path's statements are built once and bound by name at each execution: building
 # a statement costs more CPU than running it. The names must not be the tables' column
 # names, which an INSERT or UPDATE would take as more columns to write.
+#: Where a page of a sweep's query ended: the last row's ordering time and id.
+Page = tuple[datetime, str]
+
+
+def page_end(rows: Sequence[Any], limit: int, key: Callable[[Any], Page]) -> Page | None:
+    """Where the next page starts: after the last of ``rows`` if the page was full, from
+    the beginning (None) if it was not. A sweep that asks page after page therefore comes
+    round to every row, however many the first pages keep holding."""
+    return key(rows[-1]) if len(rows) >= limit else None
+
+
+def _past(
+    after: Page | None, at: sa.Column[Any], key: sa.Column[Any]
+) -> list[sa.ColumnElement[bool]]:
+    """The rows ordered by ``(at, key)`` after ``after`` (all of them if None)."""
+    if after is None:
+        return []
+    return [
+        sa.tuple_(at, key)
+        > sa.tuple_(
+            sa.bindparam(None, after[0], type_=at.type),
+            sa.bindparam(None, after[1], type_=key.type),
+        )
+    ]
+
+
 def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=column.type)
 

@@ -134,6 +134,44 @@ async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked
     assert len(stuck) == 1  # said once, not at every sweep
 
 
+async def test_payments_stuck_past_their_deadline_do_not_starve_newer_ones(
+    impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = impatient_hub
+    route = hub.app_hub.engine.router.route_named("kakaopay-aps")
+    able = route.connector.capabilities
+    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
+    monkeypatch.setattr(route.connector, "capabilities", unable)
+    await hub.latency("kakaopay-aps", 1.0)
+    for request_id in ("rec-stuck-1", "rec-stuck-2"):  # the oldest, and they stay unknown
+        assert (await hub.siam.call("pay", pay_body(request_id)))["result"]["resultStatus"] == "U"
+    await hub.latency("kakaopay-aps", 0.0)
+    await hub.faults("kakaopay-aps", unknown_status=True)
+    await hub.latency("gcash-aps", 1.0)  # newer, and its wallet knows it charged
+    newer = pay_body("rec-newer", code=MARIA, currency="JPY", value="800")
+    assert (await hub.tokyo.call("pay", newer))["result"]["resultStatus"] == "U"
+    await hub.latency("gcash-aps", 0.0)
+    recovery = Recovery(hub.app_hub.engine, RecoveryPolicy(), batch=2)  # the stuck fill one
+    store = hub.app_hub.store
+
+    start = datetime.now(UTC) + timedelta(minutes=6)
+    for second in range(3):
+        await recovery.sweep(start + timedelta(seconds=second))
+
+    paid = await store.find_payment("TOKYO_ACQ", "rec-newer")
+    assert paid is not None
+    assert paid.status is PaymentStatus.SUCCEEDED  # reached on the next page
+    for request_id in ("rec-stuck-1", "rec-stuck-2"):
+        stuck = await store.find_payment("SIAM_ACQ", request_id)
+        assert stuck is not None
+        assert stuck.status is PaymentStatus.UNKNOWN
+    # The pages come round: the stuck ones are asked about again at their next turn.
+    before = (await hub.inquiries("kakaopay-aps")).total()
+    for second in (40, 41):
+        await recovery.sweep(start + timedelta(seconds=second))
+    assert (await hub.inquiries("kakaopay-aps")).total() == before + 2
+
+
 async def _refund_answer_lost(hub: LocalHub, request_id: str) -> dict[str, object]:
     """Refund THB 250 of the payment ``request_id``; the wallet refunds, but its answer
     arrives after the gateway stopped waiting (``U``). Returns the refund request."""

@@ -18,7 +18,14 @@ from gateway.models import Payment, Refund
 from gateway.results import ResultCode
 from gateway.schema import metadata, postings
 from gateway.states import PaymentStatus, RefundStatus
-from gateway.store import DuplicateRequest, PaymentUpdate, RefundExceedsPayment, Store
+from gateway.store import (
+    DuplicateRequest,
+    Page,
+    PaymentUpdate,
+    RefundExceedsPayment,
+    Store,
+    page_end,
+)
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -322,3 +329,35 @@ async def test_the_migrations_build_the_indexes_the_code_describes(backend: Back
         t.name: {i.name for i in t.indexes if not i.unique} for t in metadata.tables.values()
     }
     assert built == described
+
+
+async def test_unresolved_payments_and_refunds_come_in_pages(store: Store) -> None:
+    """Each page starts after the last one ended, in (time, id) order; a page that is not
+    full says the next starts from the beginning again."""
+    made = []
+    for request_id in ("page-1", "page-2", "page-3"):
+        payment = replace(_payment(request_id), created_at=NOW, updated_at=NOW)  # one time
+        await store.create_payment(payment)
+        made.append(payment.payment_id)
+    before = NOW + timedelta(minutes=1)
+
+    def key(payment: Payment) -> Page:
+        return payment.updated_at, payment.payment_id
+
+    first = await store.unresolved(before=before, limit=2)
+    after = page_end(first, 2, key)
+    assert after is not None
+    second = await store.unresolved(before=before, limit=2, after=after)
+    assert [p.payment_id for p in first + second] == sorted(made)  # ties broken by id
+    assert page_end(second, 2, key) is None  # not full: start again
+
+    paid = await store.transition_payment(
+        await store.get_payment("SIAM_ACQ", made[0]) or _payment(), PaymentStatus.SUCCEEDED, SUCCESS
+    )
+    for refund_request_id in ("page-r1", "page-r2", "page-r3"):
+        await store.create_refund(_refund(paid, refund_request_id, 100), paid)
+    refunds = await store.unresolved_refunds(before=before + timedelta(days=1), limit=2)
+    ended = page_end(refunds, 2, lambda r: (r.created_at, r.refund_id))
+    rest = await store.unresolved_refunds(before=before + timedelta(days=1), limit=2, after=ended)
+    assert sorted(r.refund_id for r in refunds + rest) == ["R-page-r1", "R-page-r2", "R-page-r3"]
+    assert len(rest) == 1
