@@ -4,7 +4,7 @@ SQLAlchemy still builds every statement and compiles it, once. Executing a compi
 through an SQLAlchemy ``Connection`` costs about as much client CPU again as asyncpg's own
 work: a cache key computed from the statement's whole tree, parameters processed by name,
 the result wrapped, events fired at checkout and execution. A pay runs three statements, and
-that overhead was 0.68 ms of the 1.22 ms they cost (``bench/README.md``). :class:`Driver`
+that overhead was 0.68 ms of the 1.22 ms they cost (``docs/benchmarks.md``). :class:`Driver`
 sends the compiled SQL with positional arguments on the asyncpg connection of the engine's
 own pool: one pool, one set of connections, and the same types (SQLAlchemy's bind processors
 turn values into what the driver expects; the JSON codec SQLAlchemy sets on each connection
@@ -23,10 +23,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["Driver"]
+__all__ = ["UNAVAILABLE_STATES", "Driver"]
 
-# SQLSTATE classes that mean the server could not serve us (as in gateway.store).
-_UNAVAILABLE_STATES = ("08", "53", "57")
+#: SQLSTATE classes that mean the server could not serve us, not that the statement was
+#: wrong: 08 connection exception, 53 insufficient resources ("too many clients"), 57
+#: operator intervention (shutting down, starting up).
+UNAVAILABLE_STATES = ("08", "53", "57")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ def _translated(exc: BaseException, compiled: _Compiled, closed: bool) -> DBAPIE
     error: type[DBAPIError] = DBAPIError
     if state.startswith("23"):
         error = IntegrityError
-    elif closed or state.startswith(_UNAVAILABLE_STATES) or isinstance(exc, OSError):
+    elif closed or state.startswith(UNAVAILABLE_STATES) or isinstance(exc, OSError):
         error = OperationalError
     # The statement, not its arguments: they may hold what a log must not show.
     return error(compiled.sql, None, exc, connection_invalidated=closed)

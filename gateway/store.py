@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -26,7 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from fx import Money
-from gateway._pg import Driver
+from gateway._pg import UNAVAILABLE_STATES, Driver
 from gateway._rows import (
     order_from_row,
     order_row,
@@ -82,11 +82,6 @@ POOL_SIZE = 16
 #: How long opening a PostgreSQL connection may take before the request is answered
 #: "unavailable".
 CONNECT_TIMEOUT_SECONDS = 3.0
-
-# SQLSTATE classes that mean the server could not serve us, not that the statement was
-# wrong: 08 connection exception, 53 insufficient resources ("too many clients"), 57 operator
-# intervention (shutting down, starting up).
-_UNAVAILABLE_STATES = ("08", "53", "57")
 
 
 class DuplicateRequest(Exception):
@@ -177,7 +172,7 @@ class Store:
         except DBAPIError as exc:
             # asyncpg reports a refused connection ("too many clients") as a generic error.
             state = str(getattr(exc.orig, "sqlstate", None) or "")
-            if not exc.connection_invalidated and not state.startswith(_UNAVAILABLE_STATES):
+            if not exc.connection_invalidated and not state.startswith(UNAVAILABLE_STATES):
                 raise
             raise StorageUnavailable(f"the ledger is unavailable: SQLSTATE {state}") from exc
 
@@ -752,9 +747,10 @@ class Store:
 # names, which an INSERT or UPDATE would take as more columns to write.
 #: Where a page of a sweep's query ended: the last row's ordering time and id.
 Page = tuple[datetime, str]
+Row = TypeVar("Row")
 
 
-def page_end(rows: Sequence[Any], limit: int, key: Callable[[Any], Page]) -> Page | None:
+def page_end(rows: Sequence[Row], limit: int, key: Callable[[Row], Page]) -> Page | None:
     """Where the next page starts: after the last of ``rows`` if the page was full, from
     the beginning (None) if it was not. A sweep that asks page after page therefore comes
     round to every row, however many the first pages keep holding."""
