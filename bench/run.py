@@ -41,6 +41,7 @@ from bench.floor import FLOOR_TABLE
 from bench.load import Plan
 from bench.procs import Finder, Groups, by_name, by_tree
 from bench.stats import rss_growth
+from gateway.local import create_database, drop_database
 from gateway.store import Store
 
 __all__ = ["main"]
@@ -80,27 +81,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _create_database(stage: stages.Stage) -> None:
-    admin = await asyncpg.connect(stage.admin_dsn, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{stage.database}"')
-    finally:
-        await admin.close()
+    url = await create_database(stage.admin_dsn, stage.database, connect_timeout=5)
     # Migrate once here: workers starting together would race to create the schema.
-    store = await Store.open(stage.dsn.replace("postgresql://", "postgresql+asyncpg://"))
+    store = await Store.open(url)
     await store.close()
     floor = await asyncpg.connect(stage.dsn, timeout=5)
     try:
         await floor.execute(FLOOR_TABLE)
     finally:
         await floor.close()
-
-
-async def _drop_database(stage: stages.Stage) -> None:
-    admin = await asyncpg.connect(stage.admin_dsn, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{stage.database}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def _clear_redis(stage: stages.Stage) -> None:
@@ -316,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stack.callback(shutil.rmtree, work, ignore_errors=True)
         asyncio.run(_create_database(stage))
-        stack.callback(lambda: asyncio.run(_drop_database(stage)))
+        stack.callback(
+            lambda: asyncio.run(drop_database(stage.admin_dsn, stage.database, connect_timeout=5))
+        )
         stack.callback(_clear_redis, stage)
         wallet = stack.enter_context(
             _server("wallet", "bench.wallet:app", stage.wallet_port, 1, env, work)

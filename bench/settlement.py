@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gateway.clearing import window
 from gateway.config import Environment, Settings, load_settings, zone_of
-from gateway.local import ensure_local_keys
+from gateway.local import create_database, drop_database, ensure_local_keys, libpq_url
 from gateway.settlement import settle
 from gateway.store import Store
 
@@ -92,10 +92,7 @@ def _ledger_sql(settings: Settings) -> list[str]:
 
 async def run(postgres: str, transactions: int, console: Console) -> None:
     name = f"causeway_bench_{os.getpid()}"
-    admin = await asyncpg.connect(postgres)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = postgres.rsplit("/", 1)[0]
-    url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://")
+    url = await create_database(postgres, name)
     try:
         with tempfile.TemporaryDirectory() as folder:
             settings = _settings(Path(folder) / "state", url)
@@ -103,7 +100,7 @@ async def run(postgres: str, transactions: int, console: Console) -> None:
             try:
                 started = time.perf_counter()
                 with console.status(f"writing a synthetic ledger of {transactions:,} payments"):
-                    connection = await asyncpg.connect(f"{base}/{name}")
+                    connection = await asyncpg.connect(libpq_url(url))
                     try:
                         for statement in _ledger_sql(settings):
                             if "$1" in statement:
@@ -157,8 +154,7 @@ async def run(postgres: str, transactions: int, console: Console) -> None:
             soft_wrap=True,
         )
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(postgres, name)
 
 
 def main() -> None:

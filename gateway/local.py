@@ -2,6 +2,8 @@
 
 Used by ``causeway demo``, ``causeway simulate``, the end-to-end tests and the benchmark.
 Everything talks real HTTP over 127.0.0.1; nothing here is used by ``causeway serve``.
+A run that wants PostgreSQL makes a database of its own beside an existing one
+(:func:`create_database`, :func:`drop_database`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import uvicorn
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -31,8 +35,11 @@ __all__ = [
     "DEMO_ACCOUNTS",
     "AcquirerInbox",
     "LocalServer",
+    "create_database",
+    "drop_database",
     "ensure_local_keys",
     "free_port",
+    "libpq_url",
     "serve",
     "serve_all",
     "simulated_wallet",
@@ -47,6 +54,33 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def libpq_url(url: str) -> str:
+    """A PostgreSQL URL, SQLAlchemy's or libpq's, as libpq and asyncpg take it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_database(admin_url: str, name: str, *, connect_timeout: float = 60) -> str:
+    """Create database ``name`` beside ``admin_url``'s (an existing one, SQLAlchemy's or
+    libpq's URL); the new one's SQLAlchemy URL (asyncpg), with ``admin_url``'s user, host
+    and query options."""
+    await _administer(admin_url, f'CREATE DATABASE "{name}"', connect_timeout)
+    url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+async def drop_database(admin_url: str, name: str, *, connect_timeout: float = 60) -> None:
+    """Drop database ``name`` beside ``admin_url``'s, if it exists, connections and all."""
+    await _administer(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', connect_timeout)
+
+
+async def _administer(admin_url: str, statement: str, connect_timeout: float) -> None:
+    connection = await asyncpg.connect(libpq_url(admin_url), timeout=connect_timeout)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 #: Travellers of the simulated wallets: (customer id, name, payment code, balance in minor

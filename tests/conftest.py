@@ -19,7 +19,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.local import ensure_local_keys
+from gateway.local import create_database, drop_database, ensure_local_keys, libpq_url
 
 POSTGRES_URL = os.environ.get("CAUSEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CAUSEWAY_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -40,25 +40,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason} (service-backed run skipped; set up PostgreSQL and Redis to run it)")
 
 
-async def _postgres_database() -> str:
-    """A fresh database for this test session; its name."""
-    name = f"causeway_test_{os.getpid()}_{secrets.token_hex(3)}"
-    connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return name
-
-
-async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 async def _redis_answers() -> None:
     redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
@@ -70,13 +51,13 @@ async def _redis_answers() -> None:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A SQLAlchemy URL of a database made for this session (dropped at its end)."""
+    name = f"causeway_test_{os.getpid()}_{secrets.token_hex(3)}"
     try:
-        name = asyncio.run(_postgres_database())
+        url = asyncio.run(create_database(POSTGRES_URL, name, connect_timeout=3))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         _unavailable(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    asyncio.run(_drop_database(name))
+    yield url
+    asyncio.run(drop_database(POSTGRES_URL, name, connect_timeout=3))
 
 
 @pytest.fixture(scope="session")
@@ -98,11 +79,16 @@ class Backend:
     redis_prefix: str
 
 
+def sqlite_backend(folder: Path) -> Backend:
+    """The embedded default, its ledger in ``folder``."""
+    prefix = f"causeway-test:{secrets.token_hex(4)}:"
+    return Backend("sqlite", f"sqlite+aiosqlite:///{folder / 'ledger.db'}", None, prefix)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    prefix = f"causeway-test:{secrets.token_hex(4)}:"
     if request.param == "sqlite":
-        return Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", None, prefix)
+        return sqlite_backend(tmp_path)
     services: Backend = request.getfixturevalue("services_backend")
     return services
 
@@ -118,7 +104,7 @@ def services_backend(postgres_database: str, redis_url: str) -> Backend:
 
 
 async def _truncate(url: str) -> None:
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(libpq_url(url))
     try:
         exists = await connection.fetchval("SELECT to_regclass('payments') IS NOT NULL")
         if exists:

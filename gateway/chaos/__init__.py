@@ -50,8 +50,6 @@ from gateway.chaos._stage import (
     WALLETS,
     ChildProcess,
     HubTimings,
-    create_database,
-    drop_database,
     gateway_process,
     redis_process,
     simulated_wallet,
@@ -61,8 +59,15 @@ from gateway.chaos._stage import (
 from gateway.chaos._urls import hide_password, is_hidden
 from gateway.client import AcquirerClient
 from gateway.errors import ConfigError
-from gateway.local import AcquirerInbox, ensure_local_keys, free_port, serve_all
-from gateway.schema import notifications, payments, refunds
+from gateway.local import (
+    AcquirerInbox,
+    create_database,
+    drop_database,
+    ensure_local_keys,
+    free_port,
+    serve_all,
+)
+from gateway.schema import UNRESOLVED, notifications, payments, refunds
 
 __all__ = ["SCRIPTS", "ChaosOptions", "ChaosReport", "HubTimings", "audit_saved", "run_chaos"]
 
@@ -86,8 +91,8 @@ class ChaosOptions:
     redis_every: float = 15.0  # 0: never restart Redis
     outage_every: float = 7.0  # 0: the merchant's endpoint is never down
     settle_timeout: float = 180.0
-    postgres_url: str | None = None
-    redis_url: str | None = None
+    postgres_url: str | None = field(default=None, repr=False)  # with its password, if any
+    redis_url: str | None = field(default=None, repr=False)
     keep: bool = False
     timings: HubTimings = field(default_factory=HubTimings)
     #: Weights of the merchant's scripts (``gateway.chaos.SCRIPTS``); 0 leaves one out.
@@ -122,15 +127,14 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
     logging.getLogger("uvicorn.error").addFilter(quiet)
     people = travellers()
     stats: dict[str, Any] = {"seed": options.seed, "run": run_id}
-    async with AsyncExitStack() as stack:
+    stack = AsyncExitStack()
+    try:
         stack.callback(logging.getLogger("uvicorn.error").removeFilter, quiet)
         ensure_local_keys(state, [ACQUIRER], list(WALLETS))  # kept between runs
         keys = state / "keys"
-        inbox = AcquirerInbox(
-            ACQUIRER,
-            (keys / f"acquirer-{ACQUIRER}.pem").read_bytes(),
-            (keys / "hub.pub.pem").read_bytes(),
-        )
+        acquirer_key = (keys / f"acquirer-{ACQUIRER}.pem").read_bytes()
+        hub_key = (keys / "hub.pub.pem").read_bytes()
+        inbox = AcquirerInbox(ACQUIRER, acquirer_key, hub_key)
         wallets = [create_simulator(simulated_wallet(state, psp_id, people)) for psp_id in WALLETS]
         *wallet_servers, inbox_server = await stack.enter_async_context(
             serve_all([*wallets, inbox.app])
@@ -159,11 +163,7 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         for n, url in enumerate(wallet_urls.values()):
             await set_faults(http, url, options, seed=options.seed * 100 + n)
         client = AcquirerClient(
-            http,
-            gateway.url,
-            ACQUIRER,
-            RsaSigner((keys / f"acquirer-{ACQUIRER}.pem").read_bytes()),
-            RsaVerifier((keys / "hub.pub.pem").read_bytes()),
+            http, gateway.url, ACQUIRER, RsaSigner(acquirer_key), RsaVerifier(hub_key)
         )
         merchant = Merchant(
             client,
@@ -240,7 +240,8 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         )
         _save(run_dir / "evidence.json", database_url, ledgers, inbox.received, merchant, stats)
         return ChaosReport(audit(evidence), evidence, stats, database_url, run_dir)
-    raise AssertionError("unreachable")  # pragma: no cover (mypy: the stack may swallow)
+    finally:
+        await stack.aclose()
 
 
 async def _services(
@@ -249,9 +250,10 @@ async def _services(
     """The ledger's URL, Redis's URL and the Redis process the run owns, if any."""
     if options.postgres_url is None:
         return f"sqlite+aiosqlite:///{run_dir / 'ledger.db'}", options.redis_url, None
-    name, database_url = await create_database(options.postgres_url)
+    name = f"causeway_chaos_{secrets.token_hex(4)}"
+    database_url = await create_database(options.postgres_url, name, connect_timeout=5)
     if not options.keep:
-        stack.push_async_callback(drop_database, options.postgres_url, name)
+        stack.push_async_callback(drop_database, options.postgres_url, name, connect_timeout=5)
     else:
         say(f"the ledger is kept in database {name}")
     if options.redis_url:
@@ -280,6 +282,11 @@ async def _settle(database_url: str, merchant: Merchant, within: float) -> int:
     """Wait until no payment or refund is open and no notification is undelivered (or
     ``within`` seconds); how many were still open."""
     engine = create_async_engine(database_url)
+    counts = [
+        sa.select(sa.func.count()).select_from(payments).where(sa.text(UNRESOLVED)),
+        sa.select(sa.func.count()).select_from(refunds).where(sa.text(UNRESOLVED)),
+        sa.select(sa.func.count()).where(notifications.c.status == "PENDING"),
+    ]
     open_count = -1
     try:
         give_up = time.monotonic() + within
@@ -287,29 +294,7 @@ async def _settle(database_url: str, merchant: Merchant, within: float) -> int:
             await merchant.finish_refunds()
             with suppress(SQLAlchemyError, OSError):  # the database may be busy; ask again
                 async with engine.connect() as connection:
-                    open_count = int(
-                        (
-                            await connection.execute(
-                                sa.select(sa.func.count()).where(
-                                    payments.c.status.in_(["PENDING", "UNKNOWN"])
-                                )
-                            )
-                        ).scalar_one()
-                        + (
-                            await connection.execute(
-                                sa.select(sa.func.count()).where(
-                                    refunds.c.status.in_(["PENDING", "UNKNOWN"])
-                                )
-                            )
-                        ).scalar_one()
-                        + (
-                            await connection.execute(
-                                sa.select(sa.func.count()).where(
-                                    notifications.c.status == "PENDING"
-                                )
-                            )
-                        ).scalar_one()
-                    )
+                    open_count = sum([(await connection.execute(q)).scalar_one() for q in counts])
                 if open_count == 0:
                     return 0
             await asyncio.sleep(1.0)

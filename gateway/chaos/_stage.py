@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import sys
 from collections.abc import Mapping
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import asyncpg
 import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,8 +29,6 @@ __all__ = [
     "ChildProcess",
     "HubTimings",
     "Traveller",
-    "create_database",
-    "drop_database",
     "gateway_process",
     "redis_process",
     "simulated_wallet",
@@ -285,25 +281,3 @@ class _Redis(ChildProcess):
 
 def redis_process(port: int, run_dir: Path) -> _Redis:
     return _Redis(port, run_dir / "redis.log")
-
-
-async def create_database(admin_url: str) -> tuple[str, str]:
-    """A fresh database beside ``admin_url``'s; (its name, its SQLAlchemy URL)."""
-    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"causeway_chaos_{secrets.token_hex(4)}"
-    connection = await asyncpg.connect(plain, timeout=5)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    base = plain.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return name, f"{base}/{name}"
-
-
-async def drop_database(admin_url: str, name: str) -> None:
-    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(plain, timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()

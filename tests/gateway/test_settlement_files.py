@@ -15,7 +15,7 @@ from gateway.clearing import ClearingTerms, close_batch
 from gateway.schema import clearing_batches, payments, postings, refunds
 from gateway.settlement import settle
 from gateway.store import Store
-from tests.conftest import Backend
+from tests.conftest import Backend, sqlite_backend
 from tests.gateway.conftest import settings_for
 from tests.gateway.test_postings import pay, quote, refund_ok
 
@@ -128,7 +128,7 @@ def _utc(value: object) -> object:
 async def test_postgresql_writes_the_same_bytes_as_the_portable_queries(
     services_backend: Backend, state_dir: Path, tmp_path: Path
 ) -> None:
-    sqlite = Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}", None, "t:")
+    sqlite = sqlite_backend(tmp_path)
     tomorrow = TODAY + timedelta(days=1)
     store = await Store.open(sqlite.database_url)
     try:
