@@ -29,14 +29,14 @@ from bench import stage as stages
 from bench.stats import summarise
 from connectors import RsaSigner, RsaVerifier, signed_content
 
-__all__ = ["REFUSED", "Plan", "pay_body"]
+__all__ = ["Plan", "pay_body"]
 
 _PATH = "/aps/api/v1/payments/pay"
 #: Answers whose signature the load generator checks (the first ones): enough to prove the
 #: gateway signs correctly without spending the client's CPU on every answer.
 _VERIFIED_ANSWERS = 50
 #: The gateway's answer to a pay beyond what it takes at once; nothing was stored or sent.
-REFUSED = "U:REQUEST_TRAFFIC_EXCEED_LIMIT"
+_REFUSED = "U:REQUEST_TRAFFIC_EXCEED_LIMIT"
 #: How long a closed-loop client waits after a refusal before its next payment, as an
 #: acquirer told to try again would (it would retry the same request id; ours sends the next).
 _REFUSED_BACKOFF = 0.05
@@ -157,7 +157,7 @@ class Recorder:
         if outcome == "S":
             self.latencies_ms.append((done - began) * 1000)
             self.completions.append(done)
-        elif outcome == REFUSED:
+        elif outcome == _REFUSED:
             self.refused_ms.append((done - began) * 1000)
         return outcome
 
@@ -218,7 +218,7 @@ async def _closed_loop(
             if request is None:
                 recorder.outcomes["error:presigned-exhausted"] += 1
                 return
-            if await _send(session, plan, request, loop.time(), recorder) == REFUSED:
+            if await _send(session, plan, request, loop.time(), recorder) == _REFUSED:
                 await asyncio.sleep(_REFUSED_BACKOFF)
 
     await asyncio.wait_for(
@@ -253,9 +253,9 @@ async def run(stage: stages.Stage, plan: Plan, requests: list[Signed]) -> dict[s
         "succeeded": ok,
         "payments_per_second": round(ok / elapsed, 1),
         "outcomes": dict(recorder.outcomes),
-        "refused": recorder.outcomes[REFUSED],
+        "refused": recorder.outcomes[_REFUSED],
         "errors": sum(
-            n for outcome, n in recorder.outcomes.items() if outcome not in ("S", REFUSED)
+            n for outcome, n in recorder.outcomes.items() if outcome not in ("S", _REFUSED)
         ),
         "bad_signatures": recorder.bad_signatures,
         "latency_ms": summarise(recorder.latencies_ms).to_json(),

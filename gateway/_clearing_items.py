@@ -56,22 +56,20 @@ _FEES = (Entry.INTERCHANGE, Entry.SERVICE_FEE)
 
 
 def _of(group: Group) -> sa.ColumnElement[bool]:
-    """The items of ``group``'s files (in any batch)."""
-    return sa.and_(postings.c.entry == Entry.PRINCIPAL.value, _holder(group))
-
-
-def _holder(group: Group) -> sa.ColumnElement[bool]:
-    """The postings on ``group``'s account."""
+    """The items of ``group``'s files (in any batch): principal postings on its account."""
     role, participant, currency = group
     return sa.and_(
+        postings.c.entry == Entry.PRINCIPAL.value,
         postings.c.role == role.value,
         postings.c.participant == participant,
         postings.c.currency == currency,
     )
 
 
-def _time(dialect: str, booked_at: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    # Rendered by the database in one fixed format, whatever the session's settings.
+def _time(dialect: str) -> sa.ColumnElement[Any]:
+    # A posting's booked_at, rendered by the database in one fixed format, whatever the
+    # session's settings.
+    booked_at = postings.c.booked_at
     if dialect == "postgresql":
         return sa.func.to_char(sa.func.timezone("UTC", booked_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
     return sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", booked_at)
@@ -100,7 +98,7 @@ def transaction_query(
 ) -> sa.Select[Any]:
     """One participant's transaction items in ``batch``, in file order."""
     return (
-        sa.select(*_transaction_columns(_time(connection.dialect.name, postings.c.booked_at)))
+        sa.select(*_transaction_columns(_time(connection.dialect.name)))
         .where(members(batch), _of((role, participant, currency)))
         .order_by(*_ORDER)
     )
@@ -234,7 +232,7 @@ async def write_items(
     their Summary written); ``sizes[i]`` is about how many items ``groups[i]`` has;
     ``on_transactions(i)`` and ``on_fees(i)`` hear each file of ``groups[i]`` complete."""
     if engine.dialect.name == "postgresql":
-        columns = _transaction_columns(_time("postgresql", postings.c.booked_at))
+        columns = _transaction_columns(_time("postgresql"))
         jobs: list[tuple[int, _Job]] = []
         for index, group in enumerate(groups):
             transaction_items = partial(_part, columns, group)

@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from gateway.postings import Account, Entry, Role
 from gateway.schema import notifications, payment_events, payments, postings, refunds
+from gateway.states import PaymentStatus, RefundStatus
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -58,8 +60,8 @@ __all__ = [
     "read_ledger",
 ]
 
-_FINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
-_REFUND_FINAL = frozenset({"SUCCEEDED", "FAILED"})
+_FINAL = frozenset(s.value for s in PaymentStatus if s.is_final)
+_REFUND_FINAL = frozenset(s.value for s in RefundStatus if s.is_final)
 
 _Row = TypeVar("_Row", bound="DataclassInstance")
 
@@ -387,9 +389,9 @@ def _books_balance(evidence: Evidence, by_payment: Mapping[str, list[RefundRow]]
         per_movement[(row.movement, row.movement_id, row.currency)] += row.amount
         if (
             row.payment_id is not None
-            and row.role == "wallet"
-            and row.account == "settlement"
-            and row.entry == "PRINCIPAL"
+            and row.role == Role.WALLET.value
+            and row.account == Account.SETTLEMENT.value
+            and row.entry == Entry.PRINCIPAL.value
         ):
             wallet_principal[row.payment_id] += row.amount
     for currency, total in sorted(per_currency.items()):

@@ -225,17 +225,16 @@ async def _book_fees(connection: AsyncConnection, batch: ClearingBatch) -> None:
         postings.c.role.in_([Role.ACQUIRER.value, Role.WALLET.value]),
     )
     fees = (Entry.INTERCHANGE, Entry.SERVICE_FEE)
+    keys = (postings.c.role, postings.c.participant, postings.c.currency)
     sums = (
         sa.select(
-            postings.c.role,
-            postings.c.participant,
-            postings.c.currency,
+            *keys,
             sa.func.sum(interchange_sql(batch.terms)),
             sa.func.sum(service_fee_sql(batch.terms)),
         )
         .where(items)
-        .group_by(postings.c.role, postings.c.participant, postings.c.currency)
-        .order_by(postings.c.role, postings.c.participant, postings.c.currency)
+        .group_by(*keys)
+        .order_by(*keys)
     )
     rows: list[dict[str, Any]] = []
     hub: dict[tuple[Entry, str], int] = {}

@@ -228,6 +228,19 @@ def _unresolved(args: argparse.Namespace) -> int:
     return 1
 
 
+#: The chaos options whose defaults are ChaosOptions's (argparse leaves them None).
+_CHAOS_TUNING = (
+    "payments",
+    "seed",
+    "duration",
+    "concurrency",
+    "fault_rate",
+    "kill_every",
+    "redis_every",
+    "settle_timeout",
+)
+
+
 def _chaos(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -240,19 +253,13 @@ def _chaos(args: argparse.Namespace) -> int:
         console.print(summary(audited, {}))
         return 0 if audited.ok else 1
     env = _environment(args)
+    given = {n: value for n in _CHAOS_TUNING if (value := getattr(args, n)) is not None}
     options = ChaosOptions(
         state_dir=Path(args.out) if args.out else env.state_dir / "chaos",
-        payments=args.payments,
-        seed=args.seed,
-        duration=args.duration,
-        concurrency=args.concurrency,
-        fault_rate=args.fault_rate,
-        kill_every=args.kill_every,
-        redis_every=args.redis_every,
-        settle_timeout=args.settle_timeout,
         postgres_url=args.database_url,
         redis_url=args.redis_url,
         keep=args.keep,
+        **given,
     )
     report = asyncio.run(run_chaos(options, say=console.print))
     console.print(summary(report.audit, report.stats))
@@ -329,17 +336,20 @@ def main(argv: list[str] | None = None) -> int:
     chaos = commands.add_parser(
         "chaos",
         help="payments under faults and crashes, then an audit (exit 1: violations)",
+        description="Options left out take the defaults of gateway.chaos.ChaosOptions.",
     )
-    chaos.add_argument("--payments", type=int, default=2000)
-    chaos.add_argument("--seed", type=int, default=1)
+    chaos.add_argument("--payments", type=int, help="how many payments to start")
+    chaos.add_argument("--seed", type=int, help="seeds the scripts and the faults")
     chaos.add_argument("--duration", type=float, help="stop starting payments after S seconds")
-    chaos.add_argument("--concurrency", type=int, default=16)
+    chaos.add_argument("--concurrency", type=int, help="payments played at once")
+    chaos.add_argument("--fault-rate", type=float, help="share of wallet calls each fault hits")
     chaos.add_argument(
-        "--fault-rate", type=float, default=0.03, help="share of wallet calls each fault hits"
+        "--kill-every", type=float, help="SIGKILL the gateway every S seconds (0: never)"
     )
-    chaos.add_argument("--kill-every", type=float, default=10.0, help="SIGKILL the gateway")
-    chaos.add_argument("--redis-every", type=float, default=15.0, help="restart Redis")
-    chaos.add_argument("--settle-timeout", type=float, default=180.0)
+    chaos.add_argument("--redis-every", type=float, help="restart Redis every S seconds (0: never)")
+    chaos.add_argument(
+        "--settle-timeout", type=float, help="seconds recovery gets to make everything final"
+    )
     chaos.add_argument(
         "--database-url",
         help="a PostgreSQL database beside which the run makes its own (default: SQLite)",

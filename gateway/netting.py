@@ -111,26 +111,18 @@ async def account_totals(connection: AsyncConnection, batch: ClearingBatch) -> l
     ``count(*)`` and ``sum(amount)``, cheaper per row than a conditional sum per column —
     and the few rows it returns are folded into each account's totals here.
     """
+    keys = (
+        postings.c.role,
+        postings.c.participant,
+        postings.c.account,
+        postings.c.currency,
+        postings.c.entry,
+        postings.c.movement,
+    )
     query = (
-        sa.select(
-            postings.c.role,
-            postings.c.participant,
-            postings.c.account,
-            postings.c.currency,
-            postings.c.entry,
-            postings.c.movement,
-            sa.func.count(),
-            sa.func.sum(postings.c.amount),
-        )
+        sa.select(*keys, sa.func.count(), sa.func.sum(postings.c.amount))
         .where(members(batch))
-        .group_by(
-            postings.c.role,
-            postings.c.participant,
-            postings.c.account,
-            postings.c.currency,
-            postings.c.entry,
-            postings.c.movement,
-        )
+        .group_by(*keys)
     )
     totals: dict[tuple[str, str, str, str], Counter[str]] = {}
     rows = await connection.execute(query)

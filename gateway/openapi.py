@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway import wire
+from gateway.client import API_PREFIX
+from gateway.config import HubConfig
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus
 
@@ -32,7 +34,6 @@ __all__ = ["OPENAPI_PATH", "openapi_document", "openapi_json", "serve_openapi"]
 #: Where the gateway serves the document.
 OPENAPI_PATH = "/aps/api/v1/openapi.json"
 
-_PREFIX = "/aps/api/v1/payments/"
 _REF = "#/components/schemas/{model}"
 
 
@@ -299,6 +300,9 @@ _SIGNING = (
 )
 
 
+_DEFAULT_SKEW = HubConfig.model_fields["request_time_skew_seconds"].default
+
+
 def _parameters() -> dict[str, Any]:
     return {
         "ClientId": {
@@ -314,7 +318,7 @@ def _parameters() -> dict[str, Any]:
             "required": True,
             "description": (
                 "ISO 8601 with an offset, or epoch milliseconds; refused when further than "
-                "the configured skew (300 s by default) from the gateway's clock."
+                f"the configured skew ({_DEFAULT_SKEW} s by default) from the gateway's clock."
             ),
             "schema": _string(minLength=1, maxLength=64),
         },
@@ -354,14 +358,13 @@ def _operation(
                 "description": (
                     "Every answer, successful or not, is HTTP 200 with a result, signed."
                 ),
-                "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in _HEADERS},
+                "headers": {
+                    name: {"$ref": f"#/components/headers/{name}"} for name in _answer_headers()
+                },
                 "content": {"application/json": {"schema": _ref(answer)}},
             }
         },
     }
-
-
-_HEADERS = ("client-id", "response-time", "signature")
 
 
 def _ref_parameter(name: str) -> dict[str, str]:
@@ -389,7 +392,7 @@ def openapi_document() -> dict[str, Any]:
                 ),
             },
             "paths": {
-                _PREFIX + api: {"post": _operation(api, model, answer, summary, examples)}
+                API_PREFIX + api: {"post": _operation(api, model, answer, summary, examples)}
                 for api, model, answer, summary, examples in _OPERATIONS
             },
             "components": {

@@ -24,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway._clearing_items import transaction_query
 from gateway.clearing import ClearingBatch
-from gateway.postings import Entry, Role
+from gateway.postings import Entry, Movement, Role
 from gateway.schema import payments, postings, refunds
 
 __all__ = ["Difference", "DifferenceKind", "FileItems", "Reconciliation", "read_items", "reconcile"]
 
 SUCCESS = "SUCCESS"
+#: Ids asked of the ledger in one query.
+_IDS_PER_QUERY = 1000
 
 
 class DifferenceKind(enum.StrEnum):
@@ -114,17 +116,17 @@ async def _statuses(
     connection: AsyncConnection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
     """The ledger's status of each ``(transaction id, kind)`` it knows: a query per
-    thousand ids, since a file may name many the ledger never saw."""
+    :data:`_IDS_PER_QUERY` ids, since a file may name many the ledger never saw."""
     found: dict[tuple[str, str], str] = {}
     for refunded, column, status in (
         (True, refunds.c.refund_id, refunds.c.status),
         (False, payments.c.payment_id, payments.c.status),
     ):
-        asked = [key for key in keys if (key[1] == "REFUND") is refunded]
+        asked = [key for key in keys if (key[1] == Movement.REFUND.value) is refunded]
         ids = sorted({transaction_id for transaction_id, _ in asked})
         by_id: dict[str, str] = {}
-        for start in range(0, len(ids), 1000):
-            query = sa.select(column, status).where(column.in_(ids[start : start + 1000]))
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            query = sa.select(column, status).where(column.in_(ids[start : start + _IDS_PER_QUERY]))
             by_id.update((str(i), str(s)) for i, s in await connection.execute(query))
         found.update((key, by_id[key[0]]) for key in asked if key[0] in by_id)
     return found

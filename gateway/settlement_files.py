@@ -192,6 +192,10 @@ async def write_files(
         )
     written = [file.path for pair in files for file in pair]
 
+    def done(path: Path) -> None:
+        written.append(path)
+        report(path)
+
     for position in settlement.positions:
         company, currency = position.company, position.currency
         where = folder / "settlement" / company / batch_id
@@ -255,15 +259,13 @@ async def write_files(
                     ]
                 )
         path.write_bytes(buffer.getvalue().encode())
-        written.append(path)
-        report(path)
+        done(path)
 
     path = folder / f"summary_{batch_id}.json"
     path.write_text(
         json.dumps(summary(settlement), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    written.append(path)
-    report(path)
+    done(path)
     return written
 
 
