@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from connectors import Operation
 from gateway.cancels import Cancels
@@ -41,6 +42,8 @@ from gateway.states import PaymentStatus
 from gateway.store import Page, page_end
 
 __all__ = ["Recovery", "RecoveryPolicy"]
+
+Row = TypeVar("Row")
 
 log = logging.getLogger("causeway.recovery")
 
@@ -106,16 +109,14 @@ class Recovery:
         moment = now or datetime.now(UTC)
         store = self._engine.store
         before = moment - self._policy.grace
-        batch = self._batch
         finished = 0
-        unresolved = await store.unresolved(
-            before=before, limit=batch, after=self._pages.get("payments")
-        )
-        self._pages["payments"] = page_end(unresolved, batch, _payment_page)
-        for payment in unresolved:
-            finished += await self._in_turn(
-                payment, payment.payment_id, payment.created_at, moment, self._drive
-            )
+        for payment in await self._page(
+            "payments", partial(store.unresolved, before=before), _payment_page
+        ):
+            if await self._is_due(payment.payment_id, payment.created_at, moment):
+                finished += await self._in_turn(
+                    payment, payment.payment_id, payment.created_at, moment, self._drive
+                )
         # A refund the wallet would not deduplicate is never sent again (it waits for
         # reconciliation): left out here, so that such refunds, which stay unresolved and
         # the oldest, do not fill every batch and starve the others.
@@ -124,27 +125,37 @@ class Recovery:
             for route in self._engine.router.routes
             if not route.connector.capabilities.refunds_deduplicated
         ]
-        refunds = await store.unresolved_refunds(
-            before=before, limit=batch, except_routes=held, after=self._pages.get("refunds")
-        )
-        self._pages["refunds"] = page_end(refunds, batch, _refund_page)
-        for refund in refunds:
+        for refund in await self._page(
+            "refunds",
+            partial(store.unresolved_refunds, before=before, except_routes=held),
+            _refund_page,
+        ):
             if not await self._is_due(refund.refund_id, refund.created_at, moment):
-                continue  # spares reading its payment; _in_turn asks again under the lock
+                continue  # before reading its payment
             paid = await store.get_payment(refund.acquirer_id, refund.payment_id)
             assert paid is not None  # a refund's payment is never deleted
             finished += await self._in_turn(
                 paid, refund.refund_id, refund.created_at, moment, partial(self._resend, refund)
             )
-        cancels = await store.cancels_under_way(
-            before=before, limit=batch, after=self._pages.get("cancels")
-        )
-        self._pages["cancels"] = page_end(cancels, batch, _payment_page)
-        for payment in cancels:
-            finished += await self._in_turn(
-                payment, payment.payment_id, payment.created_at, moment, self._cancel_again
-            )
+        for payment in await self._page(
+            "cancels", partial(store.cancels_under_way, before=before), _payment_page
+        ):
+            if await self._is_due(payment.payment_id, payment.created_at, moment):
+                finished += await self._in_turn(
+                    payment, payment.payment_id, payment.created_at, moment, self._cancel_again
+                )
         return finished
+
+    async def _page(
+        self,
+        kind: str,
+        query: Callable[..., Awaitable[list[Row]]],
+        end: Callable[[Row], Page],
+    ) -> list[Row]:
+        """The next page of ``query``'s rows for ``kind``, remembering where it ended."""
+        rows = await query(limit=self._batch, after=self._pages.get(kind))
+        self._pages[kind] = page_end(rows, self._batch, end)
+        return rows
 
     async def _in_turn(
         self,
@@ -154,10 +165,8 @@ class Recovery:
         now: datetime,
         work: Callable[[Payment, datetime], Awaitable[bool]],
     ) -> bool:
-        """Do ``work`` on ``payment`` if the wallet is due to be asked about ``key`` (the
+        """Do ``work`` on ``payment``, whose wallet is due to be asked about ``key`` (the
         payment or its refund), under the payment's lock taken without waiting."""
-        if not await self._is_due(key, created_at, now):
-            return False
         try:
             async with self._engine.payment_lock(
                 payment.acquirer_id, payment.payment_request_id, wait=0
@@ -186,7 +195,8 @@ class Recovery:
         current = await engine.resolve(payment)
         if current.status.is_final:
             return True
-        if now < await self._deadline(current):
+        # The order, read only past the usual deadline, can only move it later.
+        if now < current.created_at + self._policy.deadline or now < await self._deadline(current):
             return False
         route = engine.router.route_named(current.route)
         if not route.can(Operation.CANCEL):

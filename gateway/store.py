@@ -271,9 +271,7 @@ class Store:
             .order_by(payments.c.updated_at, payments.c.payment_id)
             .limit(limit)
         )
-        async with self._guard(), self._reader.connect() as connection:
-            rows = (await connection.execute(query)).mappings().all()
-        return [payment_from_row(row) for row in rows]
+        return await self._payments(query)
 
     async def find_by_wallet_request(self, wallet_request_id: str) -> Payment | None:
         """The payment a wallet knows by ``wallet_request_id`` (what we sent it)."""
@@ -351,9 +349,7 @@ class Store:
             .order_by(payments.c.updated_at, payments.c.payment_id)
             .limit(limit)
         )
-        async with self._guard(), self._reader.connect() as connection:
-            rows = (await connection.execute(query)).mappings().all()
-        return [payment_from_row(row) for row in rows]
+        return await self._payments(query)
 
     async def is_closed(self, acquirer_id: str, payment_request_id: str) -> bool:
         query = sa.select(closed_requests.c.closed_at).where(
@@ -387,6 +383,11 @@ class Store:
             payments.c.acquirer_id == acquirer_id, payments.c.payment_id == payment_id
         )
         return await self._one_payment(query)
+
+    async def _payments(self, query: sa.Select[Any]) -> list[Payment]:
+        async with self._guard(), self._reader.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [payment_from_row(row) for row in rows]
 
     async def _one_payment(self, query: sa.Select[Any]) -> Payment | None:
         async with self._guard(), self._reader.connect() as connection:
@@ -742,9 +743,6 @@ class Store:
         )
 
 
-# The pay path's statements are built once and bound by name at each execution: building
-# a statement costs more CPU than running it. The names must not be the tables' column
-# names, which an INSERT or UPDATE would take as more columns to write.
 #: Where a page of a sweep's query ended: the last row's ordering time and id.
 Page = tuple[datetime, str]
 Row = TypeVar("Row")
@@ -772,6 +770,9 @@ def _past(
     ]
 
 
+# The pay path's statements are built once and bound by name at each execution: building
+# a statement costs more CPU than running it. The names must not be the tables' column
+# names, which an INSERT or UPDATE would take as more columns to write.
 def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=column.type)
 
