@@ -163,7 +163,7 @@ async def _handle(request: Request) -> Response:
     try:
         if request.method != "POST":
             raise RequestRejected(ResultCode.METHOD_NOT_SUPPORTED)
-        if api == "pay" and hub.engine.in_flight >= hub.engine.payments_in_flight:
+        if api == "pay" and hub.engine.saturated:
             # Refused before the body is read, parsed or verified, so that shedding an
             # overload costs one signature (the answer's); the engine checks again.
             raise RequestRejected(ResultCode.REQUEST_TRAFFIC_EXCEED_LIMIT)

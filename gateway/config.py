@@ -24,6 +24,7 @@ from fx import is_currency
 from gateway.errors import ConfigError
 
 __all__ = [
+    "PAYMENTS_IN_FLIGHT",
     "AcquirerConfig",
     "Environment",
     "FXConfig",
@@ -42,6 +43,11 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG = Path("config/causeway.toml")
+
+#: Pays one process takes at once by default (``[hub] payments_in_flight``). A pay holds a
+#: ledger connection only for its statements, not across the wallet call, so a few times the
+#: pool (16) keeps it busy; more in flight would only queue for it, and for the CPU.
+PAYMENTS_IN_FLIGHT = 64
 
 
 class Environment(BaseSettings):
@@ -78,8 +84,8 @@ class HubConfig(_Section):
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
     #: Pays one process takes at once; one more is answered ``REQUEST_TRAFFIC_EXCEED_LIMIT``
-    #: at once, before anything is stored or sent (the engine's default is the same).
-    payments_in_flight: int = Field(64, gt=0)
+    #: at once, before anything is stored or sent.
+    payments_in_flight: int = Field(PAYMENTS_IN_FLIGHT, gt=0)
 
 
 class ServerConfig(_Section):

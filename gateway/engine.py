@@ -27,7 +27,7 @@ from fx import AMOUNT_ROUNDING, Direction, FXError, Money
 from gateway import wire
 from gateway.answers import Answer, payment_result
 from gateway.breakers import Breakers
-from gateway.config import AcquirerConfig
+from gateway.config import PAYMENTS_IN_FLIGHT, AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, CoordinationUnavailable, RequestRejected
 from gateway.models import Payment, Purchase, mask_code
@@ -65,11 +65,6 @@ Result = TypeVar("Result")
 
 #: The largest amount the ledger holds, in minor units (a signed 64-bit column).
 MAX_MINOR_UNITS = 10**18 - 1
-
-#: Pays one process takes at once by default (``[hub] payments_in_flight``). A pay holds a
-#: ledger connection only for its statements, not across the wallet call, so a few times the
-#: pool (16) keeps it busy; more in flight would only queue for it, and for the CPU.
-PAYMENTS_IN_FLIGHT = 64
 
 
 def new_id(prefix: str) -> str:
@@ -123,6 +118,11 @@ class PaymentEngine:
         """Pays this process is taking right now."""
         return self._in_flight
 
+    @property
+    def saturated(self) -> bool:
+        """Whether this process already takes as many pays as it may: one more is refused."""
+        return self._in_flight >= self.payments_in_flight
+
     def _notification(self, payment: Payment) -> str:
         return notification_body(payment, self.router.wallet(payment.wallet).name)
 
@@ -172,7 +172,7 @@ class PaymentEngine:
 
     async def pay(self, acquirer: AcquirerConfig, request: wire.PayRequest) -> Answer:
         code = _check_pay(request)
-        if self._in_flight >= self.payments_in_flight:
+        if self.saturated:
             # Nothing is stored, locked or sent: the acquirer may retry the same request id.
             return Answer.of(ResultCode.REQUEST_TRAFFIC_EXCEED_LIMIT)
         self._in_flight += 1

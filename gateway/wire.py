@@ -259,7 +259,9 @@ def _load(body: bytes) -> Any:
         raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is not valid JSON") from exc
     except RecursionError as exc:
         raise RequestRejected(ResultCode.PARAM_ILLEGAL, "the body is nested too deeply") from exc
-    pending = [document]
+    # A NUL or a lone surrogate can only come in as a \u escape: strict JSON refuses a raw
+    # control character and UTF-8 a raw surrogate. Most bodies have no escape to look for.
+    pending = [document] if "\\u" in text else []
     while pending:  # not recursive: the depth is the sender's choice
         value = pending.pop()
         if isinstance(value, dict):
