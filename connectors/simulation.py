@@ -212,26 +212,25 @@ class DroppedResponse(Response):
         )
 
 
-def _seconds(key: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{key} must be a finite number >= 0")
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, or None if it is anything else (a bool included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
     return float(value)
+
+
+def _seconds(key: str, value: object) -> float:
+    number = _number(value)
+    if number is None or number < 0:
+        raise ValueError(f"{key} must be a finite number >= 0")
+    return number
 
 
 def _rate(key: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 <= value <= 1
-    ):
+    number = _number(value)
+    if number is None or not 0 <= number <= 1:
         raise ValueError(f"{key} must be a number from 0 to 1")
-    return float(value)
+    return number
 
 
 def control_routes(

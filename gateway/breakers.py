@@ -112,7 +112,10 @@ class Breakers:
     async def _share(self) -> None:
         unshared, self._unshared = self._unshared, Counter()
         self._shared_at = self._clock()
-        for (route, window), calls in unshared.items():
-            await self._cache.incr(
-                f"breaker:{route}:calls:{window}", ttl=2 * self._policy.window_seconds, by=calls
+        ttl = 2 * self._policy.window_seconds
+        await asyncio.gather(
+            *(
+                self._cache.incr(f"breaker:{route}:calls:{window}", ttl=ttl, by=calls)
+                for (route, window), calls in unshared.items()
             )
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta, timezone
 
+from connectors import Operation
 from gateway import wire
 from gateway.answers import Answer
 from gateway.config import AcquirerConfig
@@ -90,10 +91,11 @@ class Cancels:
         """Record the cancel, send it, and record the wallet's answer. The caller holds the
         payment's lock; the recovery worker calls this again for a cancel left unanswered."""
         store = self._engine.store
+        route = self._engine.router.route_named(payment.route)
+        if not route.can(Operation.CANCEL):
+            return await self._engine.cancel_at_wallet(payment, route)  # refused; nothing sent
         await store.close_request(payment.acquirer_id, payment.payment_request_id)
-        answer = await self._engine.cancel_at_wallet(
-            payment, self._engine.router.route_named(payment.route)
-        )
+        answer = await self._engine.cancel_at_wallet(payment, route)
         if answer.code.status is not ResultStatus.UNKNOWN:
             # Cancelled (the payment's state now says so) or refused for good (it stands,
             # and may be refunded): either way the cancel is no longer under way.

@@ -84,8 +84,9 @@ class Refunds:
             if existing.status.is_final:
                 return _answer(existing, stale)
             return await self._send(existing, stale, first=False)
-        found = await store.find_request(stale.acquirer_id, stale.payment_request_id)
-        payment, cancelling, _ = found
+        payment, cancelling, _ = await store.find_request(
+            stale.acquirer_id, stale.payment_request_id
+        )
         assert payment is not None  # payments are never deleted
         if payment.status is not PaymentStatus.SUCCEEDED:
             return RefundAnswer(
