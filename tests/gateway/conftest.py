@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,20 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from connectors import RsaSigner, RsaVerifier
+from connectors import Operation, RsaSigner, RsaVerifier
 from gateway.api import create_app
 from gateway.client import AcquirerClient
 from gateway.config import Environment, NotificationsConfig, Settings, load_settings
 from gateway.hub import Hub
-from gateway.local import serve, serve_all, simulator_app, with_route_urls
+from gateway.local import (
+    AcquirerInbox,
+    LocalServer,
+    serve,
+    serve_all,
+    simulator_app,
+    with_route_urls,
+)
+from routing import Route
 from tests.conftest import Backend
 
 CONFIG = Path(__file__).parents[2] / "config" / "causeway.toml"
@@ -163,8 +172,8 @@ async def local_hub(
             gateway.url,
             http,
             urls,
-            _acquirer_client(http, gateway.url, keys, "SIAM_ACQ"),
-            _acquirer_client(http, gateway.url, keys, "TOKYO_ACQ"),
+            acquirer_client(http, gateway.url, keys, "SIAM_ACQ"),
+            acquirer_client(http, gateway.url, keys, "TOKYO_ACQ"),
             state_dir,
             app,
         )
@@ -177,13 +186,14 @@ async def another_gateway(hub: LocalHub) -> AsyncIterator[LocalHub]:
     app = create_app(hub.settings)
     async with serve(app) as gateway:
         siam, tokyo = (
-            _acquirer_client(hub.http, gateway.url, hub.state_dir / "keys", name)
+            acquirer_client(hub.http, gateway.url, hub.state_dir / "keys", name)
             for name in ("SIAM_ACQ", "TOKYO_ACQ")
         )
         yield dataclasses.replace(hub, url=gateway.url, siam=siam, tokyo=tokyo, app=app)
 
 
-def _acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -> AcquirerClient:
+def acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -> AcquirerClient:
+    """The gateway at ``url`` as acquirer ``name`` calls it, signed with its key in ``keys``."""
     signer = RsaSigner((keys / f"acquirer-{name}.pem").read_bytes())
     return AcquirerClient(http, url, name, signer, RsaVerifier((keys / "hub.pub.pem").read_bytes()))
 
@@ -192,6 +202,32 @@ def _acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -
 async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
     async with local_hub(backend, state_dir) as running:
         yield running
+
+
+@pytest.fixture
+def inbox(state_dir: Path) -> AcquirerInbox:
+    """TOKYO_ACQ's notification endpoint, recording what it receives."""
+    keys = state_dir / "keys"
+    return AcquirerInbox(
+        "TOKYO_ACQ",
+        (keys / "acquirer-TOKYO_ACQ.pem").read_bytes(),
+        (keys / "hub.pub.pem").read_bytes(),
+    )
+
+
+@pytest.fixture
+async def inbox_server(inbox: AcquirerInbox) -> AsyncIterator[LocalServer]:
+    async with serve(inbox.app) as server:
+        yield server
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait for ``predicate`` to hold, polling; fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("not within the time allowed")
+        await asyncio.sleep(0.02)
 
 
 def pay_body(
@@ -224,3 +260,21 @@ def pay_body(
     }
     body.update(extra)
     return body
+
+
+def refund_body(
+    request_id: str, refund_id: str, value: str, currency: str = "THB"
+) -> dict[str, Any]:
+    """A refund request of ``value`` (minor units) of the payment ``request_id``."""
+    return {
+        "paymentRequestId": request_id,
+        "refundRequestId": refund_id,
+        "refundAmount": {"currency": currency, "value": value},
+    }
+
+
+def without_operation(monkeypatch: pytest.MonkeyPatch, route: Route, operation: Operation) -> None:
+    """Take ``operation`` out of what ``route``'s connector says it can do, for this test."""
+    able = route.connector.capabilities
+    unable = dataclasses.replace(able, operations=able.operations - {operation})
+    monkeypatch.setattr(route.connector, "capabilities", unable)

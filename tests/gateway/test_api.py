@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.gateway.conftest import JOSE, MARIA, LocalHub, pay_body
+from tests.gateway.conftest import JOSE, MARIA, LocalHub, pay_body, refund_body
 
 pytestmark = pytest.mark.anyio
 
@@ -173,14 +173,7 @@ async def test_cancel_reverses_the_charge_and_closes_the_payment(hub: LocalHub) 
     assert inquiry["paymentResult"]["resultCode"] == "ORDER_IS_CLOSED"
     replay = await hub.siam.call("pay", pay_body("pay-cancel"))
     assert replay["result"]["resultCode"] == "ORDER_IS_CLOSED"  # a cancel wins, replays too
-    refund = await hub.siam.call(
-        "refund",
-        {
-            "paymentRequestId": "pay-cancel",
-            "refundRequestId": "ref-after-cancel",
-            "refundAmount": {"currency": "THB", "value": "100"},
-        },
-    )
+    refund = await hub.siam.call("refund", refund_body("pay-cancel", "ref-after-cancel", "100"))
     assert refund["result"]["resultCode"] == "ORDER_STATUS_INVALID"
 
 
@@ -195,22 +188,14 @@ async def test_a_cancel_that_overtakes_its_pay_wins(hub: LocalHub) -> None:
     assert unknown_id["result"]["resultCode"] == "ORDER_NOT_EXIST"
 
 
-def _refund(request_id: str, refund_id: str, value: str) -> dict[str, object]:
-    return {
-        "paymentRequestId": request_id,
-        "refundRequestId": refund_id,
-        "refundAmount": {"currency": "THB", "value": value},
-    }
-
-
 async def test_refunds_partial_several_and_never_above_the_payment(hub: LocalHub) -> None:
     before = await hub.accounts("kakaopay-aps")
     paid = await hub.siam.call("pay", pay_body("pay-ref", value="100001"))
 
-    first = await hub.siam.call("refund", _refund("pay-ref", "r1", "33333"))
-    second = await hub.siam.call("refund", _refund("pay-ref", "r2", "33333"))
-    too_much = await hub.siam.call("refund", _refund("pay-ref", "r3", "33336"))
-    last = await hub.siam.call("refund", _refund("pay-ref", "r4", "33335"))
+    first = await hub.siam.call("refund", refund_body("pay-ref", "r1", "33333"))
+    second = await hub.siam.call("refund", refund_body("pay-ref", "r2", "33333"))
+    too_much = await hub.siam.call("refund", refund_body("pay-ref", "r3", "33336"))
+    last = await hub.siam.call("refund", refund_body("pay-ref", "r4", "33335"))
 
     assert first["result"]["resultStatus"] == second["result"]["resultStatus"] == "S"
     assert too_much["result"]["resultCode"] == "REFUND_AMOUNT_EXCEED"
@@ -228,9 +213,9 @@ async def test_refunds_partial_several_and_never_above_the_payment(hub: LocalHub
 async def test_a_refund_is_idempotent_by_its_request_id(hub: LocalHub) -> None:
     await hub.siam.call("pay", pay_body("pay-ref2"))
 
-    first = await hub.siam.call("refund", _refund("pay-ref2", "r-same", "5000"))
-    again = await hub.siam.call("refund", _refund("pay-ref2", "r-same", "5000"))
-    other = await hub.siam.call("refund", _refund("pay-ref2", "r-same", "6000"))
+    first = await hub.siam.call("refund", refund_body("pay-ref2", "r-same", "5000"))
+    again = await hub.siam.call("refund", refund_body("pay-ref2", "r-same", "5000"))
+    other = await hub.siam.call("refund", refund_body("pay-ref2", "r-same", "6000"))
 
     assert again["refundId"] == first["refundId"]
     assert other["result"]["resultCode"] == "REPEAT_REQ_INCONSISTENT"
@@ -242,7 +227,7 @@ async def test_concurrent_refunds_never_exceed_the_payment(hub: LocalHub) -> Non
     await hub.siam.call("pay", pay_body("pay-ref3", value="10000"))
 
     answers = await asyncio.gather(
-        *(hub.siam.call("refund", _refund("pay-ref3", f"rc-{i}", "3000")) for i in range(6))
+        *(hub.siam.call("refund", refund_body("pay-ref3", f"rc-{i}", "3000")) for i in range(6))
     )
 
     succeeded = [a for a in answers if a["result"]["resultStatus"] == "S"]
@@ -255,14 +240,7 @@ async def test_concurrent_refunds_never_exceed_the_payment(hub: LocalHub) -> Non
 
 async def test_a_refund_in_another_currency_is_refused(hub: LocalHub) -> None:
     await hub.siam.call("pay", pay_body("pay-ref4"))
-    answer = await hub.siam.call(
-        "refund",
-        {
-            "paymentRequestId": "pay-ref4",
-            "refundRequestId": "r-usd",
-            "refundAmount": {"currency": "USD", "value": "100"},
-        },
-    )
+    answer = await hub.siam.call("refund", refund_body("pay-ref4", "r-usd", "100", currency="USD"))
     assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
     assert "refundAmount.currency" in answer["result"]["resultMessage"]
 
@@ -317,8 +295,8 @@ async def test_a_refund_too_small_for_the_wallets_currency_is_refused(hub: Local
     # THB 0.03 is KRW 1; THB 0.01 would be KRW 0: nothing the wallet could give back.
     await hub.siam.call("pay", pay_body("pay-tiny", value="3"))
 
-    answer = await hub.siam.call("refund", _refund("pay-tiny", "r-tiny", "1"))
-    whole = await hub.siam.call("refund", _refund("pay-tiny", "r-whole", "3"))
+    answer = await hub.siam.call("refund", refund_body("pay-tiny", "r-tiny", "1"))
+    whole = await hub.siam.call("refund", refund_body("pay-tiny", "r-whole", "3"))
 
     assert answer["result"]["resultCode"] == "PARAM_ILLEGAL"
     assert "too small to refund in KRW" in answer["result"]["resultMessage"]

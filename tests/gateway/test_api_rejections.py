@@ -21,26 +21,44 @@ pytestmark = pytest.mark.anyio
 PAY_PATH = "/aps/api/v1/payments/pay"
 
 
-def _raw(
-    hub: LocalHub, body: bytes, *, request_time: str | None = None, signed_body: bytes | None = None
-) -> httpx.Request:
-    """A pay request carrying ``body`` as is, signed over ``signed_body`` (default: body)."""
-    signer = RsaSigner((hub.state_dir / "keys" / "acquirer-SIAM_ACQ.pem").read_bytes())
+def _headers(
+    hub: LocalHub,
+    body: bytes,
+    *,
+    path: str = PAY_PATH,
+    key: str = "SIAM_ACQ",
+    content_type: str = "application/json; charset=UTF-8",
+    request_time: str | None = None,
+) -> dict[str, str]:
+    """Headers of a request from SIAM_ACQ, signed for ``path`` with ``key``'s key, at
+    ``request_time`` (default: now)."""
+    signer = RsaSigner((hub.state_dir / "keys" / f"acquirer-{key}.pem").read_bytes())
     moment = request_time or datetime.now(UTC).isoformat(timespec="seconds")
-    content = signed_content("POST", PAY_PATH, "SIAM_ACQ", moment, signed_body or body)
-    headers = {
-        "Content-Type": "application/json; charset=UTF-8",
+    content = signed_content("POST", path, "SIAM_ACQ", moment, body)
+    return {
+        "Content-Type": content_type,
         "Client-Id": "SIAM_ACQ",
         "Request-Time": moment,
         "Signature": signer.header(content),
     }
+
+
+def _raw(
+    hub: LocalHub, body: bytes, *, request_time: str | None = None, signed_body: bytes | None = None
+) -> httpx.Request:
+    """A pay request carrying ``body`` as is, signed over ``signed_body`` (default: body)."""
+    headers = _headers(hub, signed_body or body, request_time=request_time)
     return hub.http.build_request("POST", hub.url + PAY_PATH, content=body, headers=headers)
 
 
-async def _send(hub: LocalHub, request: httpx.Request) -> dict[str, Any]:
-    response = await hub.http.send(request)
+def _answer(hub: LocalHub, response: httpx.Response) -> dict[str, Any]:
+    """The answer in ``response``: over HTTP 200, and signed by the hub (every answer is)."""
     assert response.status_code == 200
-    return hub.siam.verify(request, response)  # every answer is signed by the hub
+    return hub.siam.verify(response.request, response)
+
+
+async def _send(hub: LocalHub, request: httpx.Request) -> dict[str, Any]:
+    return _answer(hub, await hub.http.send(request))
 
 
 async def _assert_not_persisted(hub: LocalHub, request_id: str) -> None:
@@ -209,33 +227,12 @@ async def test_other_methods_and_unknown_apis_get_a_result(hub: LocalHub) -> Non
 # with a 5xx, and nothing is recorded or sent to a wallet for it.
 
 
-def _headers(
-    hub: LocalHub,
-    body: bytes,
-    *,
-    path: str = PAY_PATH,
-    key: str = "SIAM_ACQ",
-    content_type: str = "application/json; charset=UTF-8",
-) -> dict[str, str]:
-    """Headers of a request from SIAM_ACQ, signed for ``path`` with ``key``'s key."""
-    signer = RsaSigner((hub.state_dir / "keys" / f"acquirer-{key}.pem").read_bytes())
-    moment = datetime.now(UTC).isoformat(timespec="seconds")
-    content = signed_content("POST", path, "SIAM_ACQ", moment, body)
-    return {
-        "Content-Type": content_type,
-        "Client-Id": "SIAM_ACQ",
-        "Request-Time": moment,
-        "Signature": signer.header(content),
-    }
-
-
 async def _refused(
     hub: LocalHub, response: httpx.Response, code: str, named: str, request_id: str
 ) -> None:
     """``response`` is a signed F ``code`` whose message names ``named``, and nothing of
     ``request_id`` was recorded or sent."""
-    assert response.status_code == 200
-    answer = hub.siam.verify(response.request, response)
+    answer = _answer(hub, response)
     assert answer["result"]["resultCode"] == code, answer
     assert answer["result"]["resultStatus"] == "F"
     assert named in answer["result"]["resultMessage"]

@@ -7,7 +7,6 @@ final F, and the ledger would have settled money the traveller already had back.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from gateway.models import Payment
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
 from routing import Route
-from tests.gateway.conftest import LocalHub, pay_body
+from tests.gateway.conftest import LocalHub, pay_body, refund_body, without_operation
 
 pytestmark = pytest.mark.anyio
 
@@ -26,11 +25,7 @@ pytestmark = pytest.mark.anyio
 async def test_no_refund_starts_while_a_cancel_is_unanswered(hub: LocalHub) -> None:
     assert (await hub.siam.call("pay", pay_body("lost-cancel")))["result"]["resultStatus"] == "S"
     cancel = {"paymentRequestId": "lost-cancel"}
-    refund = {
-        "paymentRequestId": "lost-cancel",
-        "refundRequestId": "lost-cancel-R1",
-        "refundAmount": {"currency": "THB", "value": "1000"},
-    }
+    refund = refund_body("lost-cancel", "lost-cancel-R1", "1000")
     await hub.faults(
         "kakaopay-aps", drop_rate=1
     )  # the wallet reverses the charge; the answer is lost
@@ -64,15 +59,13 @@ async def test_a_cancel_whose_answer_was_lost_is_sent_again_by_recovery(hub: Loc
     assert finished == 1
     inquiry = await hub.siam.call("inquiryPayment", cancel)
     assert inquiry["paymentStatus"] == "CANCELLED"
-    refund = {
-        "paymentRequestId": "lost-cancel-2",
-        "refundRequestId": "lost-cancel-2-R1",
-        "refundAmount": {"currency": "THB", "value": "1000"},
-    }
+    refund = refund_body("lost-cancel-2", "lost-cancel-2-R1", "1000")
     assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "ORDER_STATUS_INVALID"
 
 
-async def test_a_cancel_the_wallet_refuses_leaves_the_payment_refundable(hub: LocalHub) -> None:
+async def test_a_cancel_the_wallet_refuses_leaves_the_payment_refundable(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert (await hub.siam.call("pay", pay_body("kept")))["result"]["resultStatus"] == "S"
     store = hub.app_hub.store
     payment = await store.find_payment("SIAM_ACQ", "kept")
@@ -82,19 +75,13 @@ async def test_a_cancel_the_wallet_refuses_leaves_the_payment_refundable(hub: Lo
     async def refused(payment: Payment, route: Route) -> Answer:
         return Answer.of(ResultCode.CANCEL_WINDOW_EXCEED, "the wallet's window has closed")
 
-    engine.cancel_at_wallet = refused  # type: ignore[method-assign,assignment]
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "cancel_at_wallet", refused)
         answer = await hub.siam.call("cancelPayment", {"paymentRequestId": "kept"})
-    finally:
-        del engine.cancel_at_wallet
 
     assert answer["result"]["resultCode"] == "CANCEL_WINDOW_EXCEED"
     assert not await store.is_closed("SIAM_ACQ", "kept")
-    refund = {
-        "paymentRequestId": "kept",
-        "refundRequestId": "kept-R1",
-        "refundAmount": {"currency": "THB", "value": "1000"},
-    }
+    refund = refund_body("kept", "kept-R1", "1000")
     assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"
 
 
@@ -102,10 +89,7 @@ async def test_a_wallet_that_cannot_cancel_refuses_at_once_and_holds_nothing(
     hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     route = hub.app_hub.engine.router.route_named("kakaopay-aps")
-    able = route.connector.capabilities
-    # As M-Pesa's or Mojaloop's routes: no cancel.
-    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
-    monkeypatch.setattr(route.connector, "capabilities", unable)
+    without_operation(monkeypatch, route, Operation.CANCEL)  # as M-Pesa's or Mojaloop's routes
     assert (await hub.siam.call("pay", pay_body("no-cancel")))["result"]["resultStatus"] == "S"
     before = await hub.accounts("kakaopay-aps")
 
@@ -115,9 +99,5 @@ async def test_a_wallet_that_cannot_cancel_refuses_at_once_and_holds_nothing(
     assert await hub.accounts("kakaopay-aps") == before  # nothing sent
     _, closed, _ = await hub.app_hub.store.find_request("SIAM_ACQ", "no-cancel")
     assert not closed  # not held as a cancel under way: recovery will not resend it
-    refund = {
-        "paymentRequestId": "no-cancel",
-        "refundRequestId": "no-cancel-R1",
-        "refundAmount": {"currency": "THB", "value": "1000"},
-    }
+    refund = refund_body("no-cancel", "no-cancel-R1", "1000")
     assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"

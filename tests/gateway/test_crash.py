@@ -20,14 +20,20 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors import RsaSigner, RsaVerifier
 from gateway.chaos._stage import ChildProcess, gateway_process
 from gateway.client import AcquirerClient
 from gateway.local import free_port, serve_all, simulator_app
 from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import Store
 from tests.conftest import Backend
-from tests.gateway.conftest import CONFIG, Simulator, pay_body, settings_for
+from tests.gateway.conftest import (
+    CONFIG,
+    Simulator,
+    acquirer_client,
+    pay_body,
+    refund_body,
+    settings_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -75,19 +81,12 @@ async def rig(backend: Backend, state_dir: Path, tmp_path: Path) -> AsyncIterato
             s.url for r, s in zip(settings.routes, wallets, strict=True) if r.wallet == "KAKAOPAY"
         )
         port = free_port()
-        keys = state_dir / "keys"
         async with httpx.AsyncClient(timeout=30) as http:
-            siam = AcquirerClient(
-                http,
-                f"http://127.0.0.1:{port}",
-                "SIAM_ACQ",
-                RsaSigner((keys / "acquirer-SIAM_ACQ.pem").read_bytes()),
-                RsaVerifier((keys / "hub.pub.pem").read_bytes()),
-            )
+            siam = acquirer_client(http, f"http://127.0.0.1:{port}", state_dir / "keys", "SIAM_ACQ")
             yield Rig(backend, state_dir, config, port, Simulator(http, kakao), siam)
 
 
-async def _until_final(store: Store, find: Callable[[], Awaitable[Any]]) -> Any:
+async def _until_final(find: Callable[[], Awaitable[Any]]) -> Any:
     """Poll the ledger until the record ``find`` returns is final (45 s at most). On Redis
     the dead process's lock on the payment lasts its TTL (30 s) first."""
     for _ in range(450):
@@ -115,7 +114,7 @@ async def test_a_payment_in_flight_survives_a_sigkill(rig: Rig) -> None:
         assert stranded is not None
         assert stranded.status is PaymentStatus.PENDING  # what the crash left
         async with rig.gateway():  # recovery runs beside the API: nobody inquires
-            found = await _until_final(store, lambda: store.find_payment("SIAM_ACQ", "crash-1"))
+            found = await _until_final(lambda: store.find_payment("SIAM_ACQ", "crash-1"))
     finally:
         await store.close()
 
@@ -129,11 +128,7 @@ async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
         assert paid["result"]["resultCode"] == "SUCCESS"
         before = await rig.kakao.accounts()
         await rig.kakao.latency(2.0)
-        refund = {
-            "paymentRequestId": "crash-2",
-            "refundRequestId": "crash-2-r1",
-            "refundAmount": {"currency": "THB", "value": "50000"},
-        }
+        refund = refund_body("crash-2", "crash-2-r1", "50000")
         refunding = asyncio.create_task(rig.siam.call("refund", refund))
         await asyncio.sleep(1.0)  # claimed, sent, the wallet is "thinking"
         await first.kill()
@@ -147,7 +142,7 @@ async def test_a_refund_in_flight_survives_a_sigkill(rig: Rig) -> None:
         assert stranded is not None
         assert stranded.status is RefundStatus.PENDING  # what the crash left
         async with rig.gateway():  # nobody sends the refund again but the recovery worker
-            found = await _until_final(store, lambda: store.find_refund("SIAM_ACQ", "crash-2-r1"))
+            found = await _until_final(lambda: store.find_refund("SIAM_ACQ", "crash-2-r1"))
     finally:
         await store.close()
 

@@ -15,12 +15,34 @@ from pathlib import Path
 import pytest
 
 from gateway.config import NotificationsConfig
-from gateway.local import AcquirerInbox, serve
+from gateway.local import AcquirerInbox, LocalServer
 from gateway.recovery import Recovery, RecoveryPolicy
 from tests.conftest import Backend
-from tests.gateway.conftest import MARIA, another_gateway, local_hub, pay_body
+from tests.gateway.conftest import (
+    MARIA,
+    LocalHub,
+    another_gateway,
+    local_hub,
+    pay_body,
+    until,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.services]
+
+
+async def _pay_unanswered(hub: LocalHub, *request_ids: str) -> None:
+    """Pay each on KakaoPay; the wallet charges, but answers after the gateway stopped
+    waiting (``U``)."""
+    await hub.latency("kakaopay-aps", 1.0)
+    answers = await asyncio.gather(*(hub.siam.call("pay", pay_body(r)) for r in request_ids))
+    assert {a["result"]["resultStatus"] for a in answers} == {"U"}
+    await hub.latency("kakaopay-aps", 0.0)
+
+
+def _recovery_workers(*instances: LocalHub) -> list[Recovery]:
+    """A recovery worker for each instance, on its own engine and cache."""
+    policy = RecoveryPolicy(deadline=timedelta(minutes=5))
+    return [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in instances]
 
 
 async def test_duplicates_spread_over_both_instances_reach_the_wallet_once(
@@ -69,15 +91,9 @@ async def test_both_recovery_workers_together_ask_about_each_payment_once(
         local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
         another_gateway(one) as two,
     ):
-        await one.latency("kakaopay-aps", 1.0)
-        answers = await asyncio.gather(
-            *(one.siam.call("pay", pay_body(f"two-rec-{n}")) for n in range(6))
-        )
-        assert {a["result"]["resultStatus"] for a in answers} == {"U"}
-        await one.latency("kakaopay-aps", 0.0)
+        await _pay_unanswered(one, *(f"two-rec-{n}" for n in range(6)))
         asked_before = await one.inquiries("kakaopay-aps")
-        policy = RecoveryPolicy(deadline=timedelta(minutes=5))
-        workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
+        workers = _recovery_workers(one, two)
         later = datetime.now(UTC) + timedelta(seconds=10)
 
         finished = await asyncio.gather(*(worker.sweep(later) for worker in workers))
@@ -97,15 +113,11 @@ async def test_instances_take_turns_on_a_payment_that_stays_unknown(
         local_hub(services_backend, state_dir, wallet_timeout_seconds=0.3) as one,
         another_gateway(one) as two,
     ):
-        await one.latency("kakaopay-aps", 1.0)
-        answer = await one.siam.call("pay", pay_body("two-turns"))
-        assert answer["result"]["resultStatus"] == "U"
-        await one.latency("kakaopay-aps", 0.0)
+        await _pay_unanswered(one, "two-turns")
         # Every inquiry answered with nonsense: the payment stays unknown.
         await one.faults("kakaopay-aps", unknown_status=True)
         asked_before = (await one.inquiries("kakaopay-aps")).total()
-        policy = RecoveryPolicy(deadline=timedelta(minutes=5))
-        workers = [Recovery(i.app_hub.engine, policy, cache=i.app_hub.cache) for i in (one, two)]
+        workers = _recovery_workers(one, two)
         start = datetime.now(UTC) + timedelta(seconds=10)
 
         for second in range(3):  # both sweep each second, for less than one 3 s turn
@@ -123,21 +135,14 @@ async def test_instances_take_turns_on_a_payment_that_stays_unknown(
 
 
 async def test_each_notification_is_delivered_once_with_both_dispatchers_running(
-    services_backend: Backend, state_dir: Path
+    services_backend: Backend, state_dir: Path, inbox: AcquirerInbox, inbox_server: LocalServer
 ) -> None:
-    keys = state_dir / "keys"
-    inbox = AcquirerInbox(
-        "TOKYO_ACQ",
-        (keys / "acquirer-TOKYO_ACQ.pem").read_bytes(),
-        (keys / "hub.pub.pem").read_bytes(),
-    )
     fast = NotificationsConfig(poll_seconds=0.01, schedule_seconds=[0, 0.05, 0.05])
     async with (
-        serve(inbox.app) as acquirer,
         local_hub(services_backend, state_dir, notifications=fast) as one,
         another_gateway(one) as two,
     ):
-        url = acquirer.url + AcquirerInbox.PATH
+        url = inbox_server.url + AcquirerInbox.PATH
         await asyncio.gather(
             *(
                 (one if n % 2 else two).tokyo.call(
@@ -149,10 +154,7 @@ async def test_each_notification_is_delivered_once_with_both_dispatchers_running
                 for n in range(10)
             )
         )
-        for _ in range(200):
-            if len(inbox.received) >= 10:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: len(inbox.received) >= 10, seconds=4.0)
         await asyncio.sleep(0.3)  # time for a duplicate delivery to show, if there were one
 
     delivered = Counter(body["paymentRequestId"] for _, body in inbox.received)

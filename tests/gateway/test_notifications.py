@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,35 +20,11 @@ from gateway.local import AcquirerInbox, LocalServer, serve
 from gateway.notifications import SCHEDULE, Dispatcher
 from gateway.store import Store
 from tests.conftest import Backend
-from tests.gateway.conftest import JOSE, MARIA, local_hub, pay_body
+from tests.gateway.conftest import JOSE, MARIA, local_hub, pay_body, until
 
 pytestmark = pytest.mark.anyio
 
 FAST = NotificationsConfig(poll_seconds=0.02, schedule_seconds=[0, 0.05, 0.05, 0.05])
-
-
-@pytest.fixture
-def inbox(state_dir: Path) -> AcquirerInbox:
-    keys = state_dir / "keys"
-    return AcquirerInbox(
-        "TOKYO_ACQ",
-        (keys / "acquirer-TOKYO_ACQ.pem").read_bytes(),
-        (keys / "hub.pub.pem").read_bytes(),
-    )
-
-
-@pytest.fixture
-async def inbox_server(inbox: AcquirerInbox) -> AsyncIterator[LocalServer]:
-    async with serve(inbox.app) as server:
-        yield server
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("not within the time allowed")
-        await asyncio.sleep(0.02)
 
 
 async def test_final_results_are_notified_signed_once_each(
@@ -65,7 +41,7 @@ async def test_final_results_are_notified_signed_once_each(
         silent = await hub.tokyo.call(
             "pay", pay_body("n-3", code=MARIA, currency="JPY", value="100")
         )
-        await _until(lambda: len(inbox.received) == 2)
+        await until(lambda: len(inbox.received) == 2)
         await asyncio.sleep(0.1)  # nothing more arrives
 
     assert silent["result"]["resultStatus"] == "S"  # no notify URL: no notification
@@ -87,7 +63,10 @@ async def _payment_with_notification(hub_url: str, backend: Backend, state_dir: 
     return str(answer["paymentId"])
 
 
-def _dispatcher(store: Store, http: httpx.AsyncClient, state_dir: Path) -> Dispatcher:
+def _dispatcher(
+    store: Store, http: httpx.AsyncClient, state_dir: Path, **options: Any
+) -> Dispatcher:
+    """A dispatcher that knows TOKYO_ACQ's key; ``options`` are the Dispatcher's own."""
     keys = state_dir / "keys"
     return Dispatcher(
         store,
@@ -95,6 +74,7 @@ def _dispatcher(store: Store, http: httpx.AsyncClient, state_dir: Path) -> Dispa
         RsaSigner((keys / "hub.pem").read_bytes()),
         {"TOKYO_ACQ": RsaVerifier((keys / "acquirer-TOKYO_ACQ.pub.pem").read_bytes())},
         poll_seconds=3600,  # driven by hand below
+        **options,
     )
 
 
@@ -144,15 +124,7 @@ async def test_a_delivery_is_cut_off_at_its_deadline_however_slow_the_acquirer(
         store = await Store.open(backend.database_url)
         try:
             async with httpx.AsyncClient(timeout=60) as http:
-                keys = state_dir / "keys"
-                dispatcher = Dispatcher(
-                    store,
-                    http,
-                    RsaSigner((keys / "hub.pem").read_bytes()),
-                    {},
-                    poll_seconds=3600,
-                    deadline=0.3,
-                )
+                dispatcher = _dispatcher(store, http, state_dir, deadline=0.3)
                 started = asyncio.get_running_loop().time()
                 assert await dispatcher.deliver_due(datetime.now(UTC)) == 0
                 took = asyncio.get_running_loop().time() - started
@@ -200,7 +172,7 @@ async def test_the_body_is_frozen_at_the_final_state(
         )
         cancelled = await hub.tokyo.call("cancelPayment", {"paymentRequestId": "n-4"})
         inbox.failing_with = None  # back before the schedule runs out
-        await _until(lambda: len(inbox.received) == 1)
+        await until(lambda: len(inbox.received) == 1)
         await asyncio.sleep(0.3)  # nothing more arrives
 
     assert paid["result"]["resultStatus"] == "S"

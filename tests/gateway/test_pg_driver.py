@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,11 @@ async def _terminate(engine: AsyncEngine, pid: int) -> None:
         await admin.dispose()
 
 
+def _insert(row: dict[str, Any]) -> sa.Insert:
+    """An insert of ``row`` into payments, each value a parameter of the column's type."""
+    return payments.insert().values({k: sa.bindparam(k, type_=payments.c[k].type) for k in row})
+
+
 @pytest.fixture
 async def engine(services_backend: Backend) -> AsyncIterator[AsyncEngine]:
     await (await Store.open(services_backend.database_url)).close()  # migrated
@@ -44,12 +50,12 @@ async def engine(services_backend: Backend) -> AsyncIterator[AsyncEngine]:
         await made.dispose()
 
 
+@pytest.mark.services
 async def test_rows_equal_sqlalchemys_own(engine: AsyncEngine) -> None:
     """Bind processing (JSON columns, aware datetimes) and result decoding match."""
     row = payment_row(_payment("drv-1"))
-    insert = payments.insert().values({k: sa.bindparam(k, type_=payments.c[k].type) for k in row})
     driver = Driver(engine)
-    assert await driver.fetch_one(insert, row) is None  # returns no rows
+    assert await driver.fetch_one(_insert(row), row) is None  # returns no rows
     query = sa.select(payments, sa.literal("x").label("fixed")).where(
         payments.c.payment_request_id == sa.bindparam("request", type_=sa.String)
     )
@@ -65,9 +71,10 @@ async def test_rows_equal_sqlalchemys_own(engine: AsyncEngine) -> None:
     assert await driver.fetch_one(query, {"request": "drv-none"}) is None
 
 
+@pytest.mark.services
 async def test_a_constraint_violation_is_sqlalchemys_integrity_error(engine: AsyncEngine) -> None:
     row = payment_row(_payment("drv-2"))
-    insert = payments.insert().values({k: sa.bindparam(k, type_=payments.c[k].type) for k in row})
+    insert = _insert(row)
     driver = Driver(engine)
     await driver.fetch_one(insert, row)
     with pytest.raises(IntegrityError) as raised:
@@ -75,6 +82,7 @@ async def test_a_constraint_violation_is_sqlalchemys_integrity_error(engine: Asy
     assert raised.value.params is None  # the arguments may hold what a log must not show
 
 
+@pytest.mark.services
 async def test_the_store_reports_a_duplicate_through_the_driver(services_backend: Backend) -> None:
     store = await Store.open(services_backend.database_url)
     try:
@@ -85,6 +93,7 @@ async def test_the_store_reports_a_duplicate_through_the_driver(services_backend
         await store.close()
 
 
+@pytest.mark.services
 async def test_a_killed_connection_is_dropped_and_the_next_call_reconnects(
     engine: AsyncEngine,
 ) -> None:
@@ -111,6 +120,7 @@ async def test_a_killed_connection_is_dropped_and_the_next_call_reconnects(
     assert first["pid"] not in pids
 
 
+@pytest.mark.services
 async def test_the_store_calls_a_dead_ledger_unavailable(services_backend: Backend) -> None:
     store = await Store.open(services_backend.database_url, pool_size=1)
     try:
@@ -125,6 +135,7 @@ async def test_the_store_calls_a_dead_ledger_unavailable(services_backend: Backe
         await store.close()
 
 
+@pytest.mark.services
 async def test_in_lists_are_refused(engine: AsyncEngine) -> None:
     query = sa.select(payments.c.payment_id).where(
         payments.c.payment_id.in_(sa.bindparam("ids", expanding=True))
@@ -140,6 +151,7 @@ async def test_only_asyncpg_is_driven() -> None:
     await sqlite.dispose()
 
 
+@pytest.mark.services
 async def test_the_pay_path_compiles_each_statement_once(services_backend: Backend) -> None:
     """The driver keeps what it compiled, by statement: a statement built anew for each
     payment would be compiled again each time and kept forever."""

@@ -15,7 +15,14 @@ from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
-from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body
+from tests.gateway.conftest import (
+    MARIA,
+    LocalHub,
+    local_hub,
+    pay_body,
+    refund_body,
+    without_operation,
+)
 from tests.gateway.test_postings import refund
 
 pytestmark = pytest.mark.anyio
@@ -111,10 +118,7 @@ async def test_past_its_deadline_a_payment_a_wallet_cannot_cancel_is_still_asked
 ) -> None:
     hub = impatient_hub
     route = hub.app_hub.engine.router.route_named("kakaopay-aps")
-    able = route.connector.capabilities
-    # As M-Pesa's or Mojaloop's routes: no cancel.
-    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
-    monkeypatch.setattr(route.connector, "capabilities", unable)
+    without_operation(monkeypatch, route, Operation.CANCEL)  # as M-Pesa's or Mojaloop's routes
     await hub.latency("kakaopay-aps", 1.0)
     await hub.siam.call("pay", pay_body("rec-stuck"))
     await hub.latency("kakaopay-aps", 0.0)
@@ -139,9 +143,7 @@ async def test_payments_stuck_past_their_deadline_do_not_starve_newer_ones(
 ) -> None:
     hub = impatient_hub
     route = hub.app_hub.engine.router.route_named("kakaopay-aps")
-    able = route.connector.capabilities
-    unable = dataclasses.replace(able, operations=able.operations - {Operation.CANCEL})
-    monkeypatch.setattr(route.connector, "capabilities", unable)
+    without_operation(monkeypatch, route, Operation.CANCEL)
     await hub.latency("kakaopay-aps", 1.0)
     for request_id in ("rec-stuck-1", "rec-stuck-2"):  # the oldest, and they stay unknown
         assert (await hub.siam.call("pay", pay_body(request_id)))["result"]["resultStatus"] == "U"
@@ -176,11 +178,7 @@ async def _refund_answer_lost(hub: LocalHub, request_id: str) -> dict[str, objec
     """Refund THB 250 of the payment ``request_id``; the wallet refunds, but its answer
     arrives after the gateway stopped waiting (``U``). Returns the refund request."""
     await hub.latency("kakaopay-aps", 1.0)
-    asked: dict[str, object] = {
-        "paymentRequestId": request_id,
-        "refundRequestId": f"{request_id}-r1",
-        "refundAmount": {"currency": "THB", "value": "25000"},
-    }
+    asked = refund_body(request_id, f"{request_id}-r1", "25000")
     answer = await hub.siam.call("refund", asked)
     assert answer["result"]["resultStatus"] == "U"
     await hub.latency("kakaopay-aps", 0.0)
@@ -229,11 +227,12 @@ async def test_a_refund_the_gateway_never_sent_is_sent(hub: LocalHub) -> None:
 
 
 async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
-    impatient_hub: LocalHub,
+    impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = impatient_hub
     connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
-    connector.capabilities = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    doubling = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    monkeypatch.setattr(connector, "capabilities", doubling)
     await hub.siam.call("pay", pay_body("rec-6"))
     paid = await hub.accounts("kakaopay-aps")
     asked = await _refund_answer_lost(hub, "rec-6")
@@ -252,20 +251,17 @@ async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
 
 
 async def test_refunds_left_for_reconciliation_do_not_starve_the_others(
-    impatient_hub: LocalHub,
+    impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = impatient_hub
     connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
-    connector.capabilities = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    doubling = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    monkeypatch.setattr(connector, "capabilities", doubling)
     await hub.siam.call("pay", pay_body("rec-7"))
     await _refund_answer_lost(hub, "rec-7")  # KakaoPay's: never sent again, the oldest
     await hub.tokyo.call("pay", pay_body("rec-8", code=MARIA, currency="JPY", value="800"))
     await hub.latency("gcash-aps", 1.0)
-    asked = {
-        "paymentRequestId": "rec-8",
-        "refundRequestId": "rec-8-r1",
-        "refundAmount": {"currency": "JPY", "value": "100"},
-    }
+    asked = refund_body("rec-8", "rec-8-r1", "100", currency="JPY")
     assert (await hub.tokyo.call("refund", asked))["result"]["resultStatus"] == "U"
     await hub.latency("gcash-aps", 0.0)
     recovery = Recovery(hub.app_hub.engine, RecoveryPolicy(), batch=1)

@@ -16,7 +16,7 @@ from fx import Direction, Money, Quote
 from gateway.errors import ConcurrentUpdate, IllegalTransition
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
-from gateway.schema import metadata, postings
+from gateway.schema import metadata
 from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import (
     DuplicateRequest,
@@ -27,6 +27,7 @@ from gateway.store import (
     page_end,
 )
 from tests.conftest import Backend
+from tests.gateway.test_postings import lines, per_currency
 
 pytestmark = pytest.mark.anyio
 
@@ -182,16 +183,6 @@ async def test_of_two_concurrent_transitions_exactly_one_wins(store: Store) -> N
     assert len(await store.events(payment.payment_id)) == 2
 
 
-async def _postings(store: Store, payment_id: str) -> list[tuple[str, int]]:
-    query = (
-        sa.select(postings.c.currency, postings.c.amount)
-        .where(postings.c.payment_id == payment_id)
-        .order_by(postings.c.posting_id)
-    )
-    async with store.engine.connect() as connection:
-        return [(r.currency, r.amount) for r in await connection.execute(query)]
-
-
 def _render(payment: Payment) -> str:
     assert payment.completed_at is not None
     return f"{payment.status.value} {payment.customer_id} {payment.completed_at.isoformat()}"
@@ -205,9 +196,9 @@ async def test_a_success_books_its_postings_and_notification_with_the_move(store
         payment, PaymentStatus.SUCCEEDED, SUCCESS, notification=_render
     )
 
-    lines = await _postings(store, payment.payment_id)
-    assert len(lines) == 4
-    assert {c: sum(a for cc, a in lines if cc == c) for c, _ in lines} == {"KRW": 0, "USD": 0}
+    rows = await lines(store)
+    assert len(rows) == 4
+    assert per_currency(rows) == {"KRW": 0, "USD": 0}
     (outbox,) = await store.claim_notifications(
         datetime.now(UTC), lease=timedelta(minutes=1), limit=10
     )
@@ -230,25 +221,11 @@ async def test_a_transition_that_lost_the_race_writes_nothing(store: Store) -> N
         (None, "PENDING", None),
         ("PENDING", "UNKNOWN", None),
     ]
-    assert await _postings(store, payment.payment_id) == []
+    assert await lines(store) == []
     assert await store.notification_status(payment.payment_id) is None
     await store.transition_payment(unknown, PaymentStatus.SUCCEEDED, SUCCESS, notification=_render)
-    assert len(await _postings(store, payment.payment_id)) == 4
+    assert len(await lines(store)) == 4
     assert await store.notification_status(payment.payment_id) == ("PENDING", 0)
-
-
-async def test_a_cancel_after_success_books_the_exact_reversal(store: Store) -> None:
-    payment = _payment()
-    await store.create_payment(payment)
-    paid = await store.transition_payment(payment, PaymentStatus.SUCCEEDED, SUCCESS)
-
-    await store.transition_payment(
-        paid, PaymentStatus.CANCELLED, PaymentUpdate(ResultCode.ORDER_IS_CLOSED, "cancelled")
-    )
-
-    lines = await _postings(store, payment.payment_id)
-    assert len(lines) == 8
-    assert sorted(lines[4:]) == sorted((c, -a) for c, a in lines[:4])
 
 
 async def test_refunds_claim_their_amount_and_the_last_takes_the_remainder(store: Store) -> None:
@@ -293,38 +270,28 @@ async def test_a_refund_of_a_payment_not_succeeded_is_refused(store: Store) -> N
         await store.create_refund(_refund(payment, "r1", 1), payment)
 
 
-async def test_the_migrations_build_the_schema_the_code_describes(backend: Backend) -> None:
-    store = await Store.open(backend.database_url)
-    try:
-        async with store.engine.connect() as connection:
-            columns = await connection.run_sync(
-                lambda sync: {
-                    table: {c["name"] for c in sa.inspect(sync).get_columns(table)}
-                    for table in sa.inspect(sync).get_table_names()
-                    if table != "alembic_version"
-                }
-            )
-    finally:
-        await store.close()
+async def test_the_migrations_build_the_schema_the_code_describes(store: Store) -> None:
+    async with store.engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {
+                table: {c["name"] for c in sa.inspect(sync).get_columns(table)}
+                for table in sa.inspect(sync).get_table_names()
+                if table != "alembic_version"
+            }
+        )
     assert columns == {t.name: {c.name for c in t.columns} for t in metadata.tables.values()}
 
 
-async def test_the_migrations_build_the_indexes_the_code_describes(backend: Backend) -> None:
-    store = await Store.open(backend.database_url)
-    try:
-        async with store.engine.connect() as connection:
-            built = await connection.run_sync(
-                lambda sync: {
-                    # Unique constraints show as indexes too; the columns test covers them.
-                    table: {
-                        i["name"] for i in sa.inspect(sync).get_indexes(table) if not i["unique"]
-                    }
-                    for table in sa.inspect(sync).get_table_names()
-                    if table != "alembic_version"
-                }
-            )
-    finally:
-        await store.close()
+async def test_the_migrations_build_the_indexes_the_code_describes(store: Store) -> None:
+    async with store.engine.connect() as connection:
+        built = await connection.run_sync(
+            lambda sync: {
+                # Unique constraints show as indexes too; the columns test covers them.
+                table: {i["name"] for i in sa.inspect(sync).get_indexes(table) if not i["unique"]}
+                for table in sa.inspect(sync).get_table_names()
+                if table != "alembic_version"
+            }
+        )
     described = {
         t.name: {i.name for i in t.indexes if not i.unique} for t in metadata.tables.values()
     }
@@ -351,9 +318,9 @@ async def test_unresolved_payments_and_refunds_come_in_pages(store: Store) -> No
     assert [p.payment_id for p in first + second] == sorted(made)  # ties broken by id
     assert page_end(second, 2, key) is None  # not full: start again
 
-    paid = await store.transition_payment(
-        await store.get_payment("SIAM_ACQ", made[0]) or _payment(), PaymentStatus.SUCCEEDED, SUCCESS
-    )
+    found = await store.get_payment("SIAM_ACQ", made[0])
+    assert found is not None
+    paid = await store.transition_payment(found, PaymentStatus.SUCCEEDED, SUCCESS)
     for refund_request_id in ("page-r1", "page-r2", "page-r3"):
         await store.create_refund(_refund(paid, refund_request_id, 100), paid)
     refunds = await store.unresolved_refunds(before=before + timedelta(days=1), limit=2)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Backend
-from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body
+from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body, refund_body
 
 pytestmark = pytest.mark.anyio
 
@@ -65,11 +65,7 @@ async def test_a_refund_whose_answer_was_lost_is_sent_again_and_paid_once(
 ) -> None:
     hub = impatient_hub
     await hub.siam.call("pay", pay_body("slow-3"))
-    refund = {
-        "paymentRequestId": "slow-3",
-        "refundRequestId": "slow-3-r1",
-        "refundAmount": {"currency": "THB", "value": "5000"},
-    }
+    refund = refund_body("slow-3", "slow-3-r1", "5000")
     await hub.latency("kakaopay-aps", 1.0)
 
     lost = await hub.siam.call("refund", refund)
@@ -125,12 +121,7 @@ async def test_a_route_that_cannot_connect_fails_over_to_the_next(
             "pay", pay_body("over-1", code=MARIA, currency="JPY", value="800")
         )
         refund = await hub.tokyo.call(
-            "refund",
-            {
-                "paymentRequestId": "over-1",
-                "refundRequestId": "over-1-r",
-                "refundAmount": {"currency": "JPY", "value": "300"},
-            },
+            "refund", refund_body("over-1", "over-1-r", "300", currency="JPY")
         )
         backup = await hub.stats("gcash-aps-backup")
         payment = await hub.app_hub.store.find_payment("TOKYO_ACQ", "over-1")

@@ -18,14 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors import RsaSigner, RsaVerifier
 from connectors.mpesa.simulator import SimulatedAccount, SimulatedWallet, create_simulator
 from gateway.api import create_app
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig, WalletConfig
 from gateway.local import serve
 from tests.conftest import Backend
-from tests.gateway.conftest import pay_body, settings_for
+from tests.gateway.conftest import acquirer_client, pay_body, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -103,14 +102,7 @@ async def kenya(backend: Backend, state_dir: Path) -> AsyncIterator[Kenya]:
         )
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        keys = state_dir / "keys"
-        siam = AcquirerClient(
-            http,
-            gateway.url,
-            "SIAM_ACQ",
-            RsaSigner((keys / "acquirer-SIAM_ACQ.pem").read_bytes()),
-            RsaVerifier((keys / "hub.pub.pem").read_bytes()),
-        )
+        siam = acquirer_client(http, gateway.url, state_dir / "keys", "SIAM_ACQ")
         yield Kenya(gateway.url, simulator.url, http, siam)
 
 

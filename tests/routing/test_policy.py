@@ -10,16 +10,29 @@ pytestmark = pytest.mark.anyio
 FAST = RetryPolicy(attempts=3, base_seconds=0.001, cap_seconds=0.002)
 
 
-async def test_a_request_that_never_left_is_tried_again_up_to_the_limit() -> None:
+@pytest.mark.parametrize(
+    ("error", "message", "attempts"),
+    [
+        # A request that never left is tried again, up to the limit.
+        pytest.param(WalletUnreachable, "refused", 3, id="never-left-retried-to-the-limit"),
+        # An unknown outcome is never retried: sending again could charge twice.
+        pytest.param(WalletTimeout, "may have arrived", 1, id="unknown-outcome-never-retried"),
+        # A request that cannot be sent is not tried again.
+        pytest.param(Unsendable, "the request could not be built", 1, id="unsendable-not-retried"),
+    ],
+)
+async def test_only_a_request_that_never_left_is_tried_again(
+    error: type[Exception], message: str, attempts: int
+) -> None:
     calls: list[int] = []
 
     async def attempt() -> str:
         calls.append(1)
-        raise WalletUnreachable("refused")
+        raise error(message)
 
-    with pytest.raises(WalletUnreachable):
+    with pytest.raises(error):
         await FAST.call(attempt)
-    assert len(calls) == 3
+    assert len(calls) == attempts
 
 
 async def test_a_success_after_a_refusal_is_returned() -> None:
@@ -31,18 +44,6 @@ async def test_a_success_after_a_refusal_is_returned() -> None:
         return "paid"
 
     assert await FAST.call(attempt) == "paid"
-
-
-async def test_an_unknown_outcome_is_never_retried() -> None:
-    calls: list[int] = []
-
-    async def attempt() -> str:
-        calls.append(1)
-        raise WalletTimeout("may have arrived")
-
-    with pytest.raises(WalletTimeout):
-        await FAST.call(attempt)
-    assert len(calls) == 1  # sending again could charge twice
 
 
 class _Clock:
@@ -84,15 +85,3 @@ async def test_calls_and_time_refill_the_budget() -> None:
     clock.now += 100.0
     assert budget.withdraw()
     assert not budget.withdraw()  # never more than the burst
-
-
-async def test_a_request_that_cannot_be_sent_is_not_tried_again() -> None:
-    calls: list[int] = []
-
-    async def attempt() -> str:
-        calls.append(1)
-        raise Unsendable("the request could not be built")
-
-    with pytest.raises(Unsendable):
-        await FAST.call(attempt)
-    assert len(calls) == 1
