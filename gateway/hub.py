@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -36,7 +38,7 @@ from gateway.coordination import (
     RedisLocks,
 )
 from gateway.engine import PaymentEngine
-from gateway.errors import ConfigError, StorageUnavailable
+from gateway.errors import ConfigError, CoordinationUnavailable, StorageUnavailable
 from gateway.models import Order
 from gateway.notifications import SCHEDULE, Dispatcher
 from gateway.orders import Orders
@@ -56,6 +58,12 @@ REDIS_TIMEOUT_SECONDS = 2.0
 
 #: A health check waits this long for each service.
 HEALTH_TIMEOUT_SECONDS = 1.0
+
+#: Recovery sweeps this often (its schedule, every 3 s at the quickest, is finer than this).
+RECOVERY_POLL_SECONDS = 1.0
+
+#: On stopping, a background pass under way may finish within this long; then it is cancelled.
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +91,7 @@ class Hub:
     dispatcher: Dispatcher
     cache: Cache
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings) -> Hub:
@@ -144,7 +153,6 @@ class Hub:
             signer,
             {client_id: acquirer.verifier for client_id, acquirer in acquirers.items()},
             schedule=notifications.schedule_seconds or SCHEDULE,
-            poll_seconds=notifications.poll_seconds,
             lease=timedelta(seconds=notifications.lease_seconds),
             deadline=settings.hub.wallet_timeout_seconds,
         )
@@ -200,17 +208,51 @@ class Hub:
         recovery = Recovery(
             self.engine, policy, cache=self.cache, refunds=self.refunds, cancels=self.cancels
         )
-        self.background.append(asyncio.create_task(self.dispatcher.run(), name="notifications"))
-        self.background.append(asyncio.create_task(recovery.run(), name="recovery"))
+        stop = self.stopping
+        every = self.settings.notifications.poll_seconds
+        self.background += [
+            asyncio.create_task(
+                _repeat("notification pass", self.dispatcher.deliver_due, every, stop),
+                name="notifications",
+            ),
+            asyncio.create_task(
+                _repeat("recovery sweep", recovery.sweep, RECOVERY_POLL_SECONDS, stop),
+                name="recovery",
+            ),
+        ]
 
     async def close(self) -> None:
-        for task in self.background:
-            task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+        # A pass under way is let finish rather than cancelled: one cancelled in the middle of
+        # a statement can leave its connection checked out, for the garbage collector to find.
+        self.stopping.set()
+        if self.background:
+            _, late = await asyncio.wait(self.background, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                log.warning(
+                    "%s still running after %.0f s; cancelled", task.get_name(), STOP_GRACE_SECONDS
+                )
+                task.cancel()
+            await asyncio.gather(*self.background, return_exceptions=True)
         await self.http.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+
+
+async def _repeat(
+    what: str, one_pass: Callable[[], Awaitable[object]], every: float, stop: asyncio.Event
+) -> None:
+    """Call ``one_pass`` every ``every`` seconds until ``stop`` is set. A failing pass is
+    logged, not fatal: the next one tries again."""
+    while not stop.is_set():
+        try:
+            await one_pass()
+        except (StorageUnavailable, CoordinationUnavailable) as exc:
+            log.warning("%s skipped: %s", what, exc)
+        except Exception:
+            log.exception("%s failed; trying again", what)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 def _redis_client(url: str) -> Redis:

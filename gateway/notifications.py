@@ -22,7 +22,6 @@ import httpx
 
 from connectors import RsaSigner, RsaVerifier, signed_content
 from gateway.answers import payment_result
-from gateway.errors import CoordinationUnavailable, StorageUnavailable
 from gateway.models import Notification, Payment
 from gateway.store import Store
 from gateway.wire import amount_json, compact, quote_json, result_json
@@ -75,8 +74,8 @@ def notification_body(payment: Payment, wallet_name: str) -> str:
 
 
 class Dispatcher:
-    """Delivers the outbox; run :meth:`run` as a background task, or call
-    :meth:`deliver_due` to make one pass (tests drive it with their own clock)."""
+    """Delivers the outbox, one pass per call of :meth:`deliver_due` (the hub calls it
+    every ``poll_seconds``; tests drive it with their own clock)."""
 
     def __init__(
         self,
@@ -86,7 +85,6 @@ class Dispatcher:
         acquirer_keys: Mapping[str, RsaVerifier],
         *,
         schedule: Sequence[float] = SCHEDULE,
-        poll_seconds: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 50,
         deadline: float = 10.0,
@@ -96,23 +94,11 @@ class Dispatcher:
         self._signer = signer
         self._acquirer_keys = acquirer_keys
         self._schedule = tuple(schedule)
-        self._poll_seconds = poll_seconds
         self._lease = lease
         self._batch = batch
         # The whole delivery (a free connection, connecting, sending, the answer) ends
         # within this; the configuration keeps it shorter than the lease.
         self._deadline = deadline
-
-    async def run(self) -> None:
-        """Deliver due notifications until cancelled; a failing pass is logged, not fatal."""
-        while True:
-            try:
-                await self.deliver_due()
-            except (StorageUnavailable, CoordinationUnavailable) as exc:
-                log.warning("notification pass skipped: %s", exc)  # the next one tries again
-            except Exception:
-                log.exception("notification pass failed; trying again")
-            await asyncio.sleep(self._poll_seconds)
 
     async def deliver_due(self, now: datetime | None = None) -> int:
         """One pass: claim what is due and attempt each; return how many were delivered."""

@@ -23,7 +23,6 @@ stay unresolved, every one is looked at in turn.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from connectors import Operation
 from gateway.cancels import Cancels
 from gateway.coordination import Cache, LocalCache, LockBusy
 from gateway.engine import PaymentEngine
-from gateway.errors import CoordinationUnavailable, StorageUnavailable
 from gateway.models import Payment, Refund
 from gateway.refunds import Refunds
 from gateway.states import PaymentStatus
@@ -63,7 +61,8 @@ class RecoveryPolicy:
 
 
 class Recovery:
-    """Run :meth:`run` beside the API, or call :meth:`sweep` (tests pass their own clock).
+    """One pass per call of :meth:`sweep` (the hub calls it every second beside the API;
+    tests pass their own clock).
 
     When each payment was last asked about (each refund or cancel last sent) is kept in
     ``cache`` — Redis in production — so instances take turns on one schedule instead of
@@ -78,7 +77,6 @@ class Recovery:
         cache: Cache | None = None,
         refunds: Refunds | None = None,
         cancels: Cancels | None = None,
-        poll_seconds: float = 1.0,
         batch: int = 100,
     ) -> None:
         self._engine = engine
@@ -86,22 +84,11 @@ class Recovery:
         self._refunds = refunds or Refunds(engine)
         self._cancels = cancels or Cancels(engine)
         self._policy = policy
-        self._poll_seconds = poll_seconds
         self._batch = batch
         # Where each query's last page ended: each sweep takes the next page, so payments
         # that stay unresolved (a wallet that cannot cancel, one that is down) never hold
         # the first page for good and keep newer ones from being asked about.
         self._pages: dict[str, Page | None] = {}
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except (StorageUnavailable, CoordinationUnavailable) as exc:
-                log.warning("recovery sweep skipped: %s", exc)  # the next one tries again
-            except Exception:
-                log.exception("recovery sweep failed; trying again")
-            await asyncio.sleep(self._poll_seconds)
 
     async def sweep(self, now: datetime | None = None) -> int:
         """One pass over the unresolved payments, refunds and cancels; returns how many

@@ -73,7 +73,6 @@ def _dispatcher(
         http,
         RsaSigner((keys / "hub.pem").read_bytes()),
         {"TOKYO_ACQ": RsaVerifier((keys / "acquirer-TOKYO_ACQ.pub.pem").read_bytes())},
-        poll_seconds=3600,  # driven by hand below
         **options,
     )
 
