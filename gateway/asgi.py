@@ -3,9 +3,10 @@
 ``uvicorn --factory gateway.asgi:app --workers 4`` starts N gateway processes sharing one
 port; each reads the configuration from the environment (``CAUSEWAY_CONFIG``,
 ``CAUSEWAY_STATE_DIR``, ``CAUSEWAY_DATABASE_URL``, ``CAUSEWAY_REDIS_URL``; see
-:mod:`gateway.config`) when uvicorn calls the factory, never at import. Run the migrations
-once before starting several workers (``causeway migrate``): workers starting together
-would otherwise race to create the schema.
+:mod:`gateway.config`) when uvicorn calls the factory, never at import. Workers starting
+together on PostgreSQL take turns at the migrations (an advisory lock), so the later ones
+find the schema at its head; running ``causeway migrate`` first keeps a long upgrade out
+of the workers' start-up.
 """
 
 from __future__ import annotations

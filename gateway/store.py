@@ -9,7 +9,9 @@ that same transaction (:mod:`gateway.postings`).
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -72,12 +74,23 @@ __all__ = [
     "page_end",
 ]
 
+log = logging.getLogger("causeway.store")
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 #: Connections per gateway process. Two cores of PostgreSQL do their best with a handful of
 #: busy connections, and every process's pool must fit the server's ``max_connections``
 #: (100 by default) beside the other processes and tools that use it.
 POOL_SIZE = 16
+
+#: The advisory lock a migration holds on PostgreSQL (a session lock: it outlives each
+#: migration's transaction). Any number; this one spells "Causeway" in ASCII.
+MIGRATION_LOCK = 0x4361757365776179
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:key)")
+_UNLOCK = sa.text("SELECT pg_advisory_unlock(:key)")
+
+#: How often a process waiting for another's migration looks again.
+MIGRATION_POLL_SECONDS = 0.5
 
 #: How long opening a PostgreSQL connection may take before the request is answered
 #: "unavailable".
@@ -107,7 +120,12 @@ class PaymentUpdate:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the head revision (idempotent)."""
+    """Bring the schema to the head revision (idempotent). Each migration commits on its
+    own (``gateway/migrations/env.py``), so the connection goes over outside a transaction.
+
+    On PostgreSQL one process migrates at a time (gateway processes starting together all
+    call this): the others wait, then find the schema at the head.
+    """
 
     def upgrade(connection: sa.Connection) -> None:
         config = Config()
@@ -115,8 +133,33 @@ async def migrate(engine: AsyncEngine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    async with engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            await connection.run_sync(upgrade)
+            return
+        await _take_migration_lock(connection)
+        try:
+            await connection.run_sync(upgrade)
+        finally:
+            await connection.rollback()  # whatever a failed migration left open
+            await connection.execute(_UNLOCK, {"key": MIGRATION_LOCK})
+            await connection.commit()
+
+
+async def _take_migration_lock(connection: AsyncConnection) -> None:
+    """Poll for the lock rather than wait in ``pg_advisory_lock``: a session waiting inside
+    a statement holds a snapshot, and the holder's ``CREATE INDEX CONCURRENTLY`` waits for
+    every such snapshot to end — the two would wait for each other."""
+    waiting = False
+    while True:
+        taken = await connection.scalar(_TRY_LOCK, {"key": MIGRATION_LOCK})
+        await connection.commit()  # no transaction stays open while waiting, or after
+        if taken:
+            return
+        if not waiting:
+            log.info("another process is migrating the ledger; waiting for it")
+            waiting = True
+        await asyncio.sleep(MIGRATION_POLL_SECONDS)
 
 
 class Store:

@@ -1,14 +1,15 @@
 """Indexes for settling a batch of a million transactions: each participant's items in
 booking order, and the late postings the next close takes in.
 
+Built without blocking writes (:mod:`gateway.migrations.online`).
+
 Revision ID: 0006
 Revises: 0005
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from gateway.migrations.online import create_index, drop_index
 
 revision = "0006"
 down_revision = "0005"
@@ -18,22 +19,15 @@ _LATE = "late IS true AND batch_id IS NULL"
 
 
 def upgrade() -> None:
-    op.create_index(
+    create_index(
         "ix_postings_items",
         "postings",
         ["participant", "role", "currency", "booked_at", "posting_id"],
-        postgresql_where=sa.text(_ITEMS),
-        sqlite_where=sa.text(_ITEMS),
+        _ITEMS,
     )
-    op.create_index(
-        "ix_postings_late",
-        "postings",
-        ["booked_at"],
-        postgresql_where=sa.text(_LATE),
-        sqlite_where=sa.text(_LATE),
-    )
+    create_index("ix_postings_late", "postings", ["booked_at"], _LATE)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_postings_late", table_name="postings")
-    op.drop_index("ix_postings_items", table_name="postings")
+    drop_index("ix_postings_late", "postings")
+    drop_index("ix_postings_items", "postings")

@@ -3,13 +3,21 @@ and the movement's amount in the transaction currency. The clearing files are th
 from the postings alone, in index order, instead of joining a million postings to their
 payments and sorting the result.
 
-Existing principal postings are filled in from their payments and refunds.
+Existing principal postings are filled in from their payments and refunds, a batch of
+postings at a time in primary-key order. On PostgreSQL the columns (nullable, without a
+default) are added in an instant and committed, then each batch's UPDATE commits on its
+own: payments go on booking postings, and settlement closing batches, while a large
+ledger is filled in, instead of waiting for one UPDATE of every principal posting. A fill
+that fails halfway leaves the revision at 0007 and the columns in place: running the
+upgrade again adds only what is missing and fills in from the start.
 
 Revision ID: 0008
 Revises: 0007
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -43,13 +51,36 @@ UPDATE postings SET
 WHERE entry = 'PRINCIPAL' AND role IN ('acquirer', 'wallet')
 """
 
+#: Postings per batch: each UPDATE holds the locks on its rows for moments only.
+BATCH = 10_000
+
+# A batch: the postings after ``after``, up to the last of the next BATCH. Walking the
+# primary key ends whatever the subselects yield (a posting whose payment is gone stays NULL).
+_FILL_BATCH = _FILL + "AND posting_id > :after AND posting_id <= :last"
+_LAST = """
+SELECT max(posting_id) FROM
+    (SELECT posting_id FROM postings WHERE posting_id > :after ORDER BY posting_id LIMIT :size)
+    AS batch
+"""
+
+_COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
+    "request_id": sa.String(64),
+    "transaction_currency": sa.String(3),
+    "transaction_amount": sa.BigInteger(),
+}
+
 
 def upgrade() -> None:
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("postings")}
     with op.batch_alter_table("postings") as table:
-        table.add_column(sa.Column("request_id", sa.String(64)))
-        table.add_column(sa.Column("transaction_currency", sa.String(3)))
-        table.add_column(sa.Column("transaction_amount", sa.BigInteger))
-    op.execute(_FILL)
+        for name, type_ in _COLUMNS.items():
+            if name not in present:
+                table.add_column(sa.Column(name, type_))
+    if op.get_bind().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            _fill(op.get_bind())
+    else:
+        _fill(op.get_bind())
 
 
 def downgrade() -> None:
@@ -57,3 +88,10 @@ def downgrade() -> None:
         table.drop_column("transaction_amount")
         table.drop_column("transaction_currency")
         table.drop_column("request_id")
+
+
+def _fill(connection: sa.Connection) -> None:
+    after = 0  # posting ids start at 1
+    while (last := connection.scalar(sa.text(_LAST), {"after": after, "size": BATCH})) is not None:
+        connection.execute(sa.text(_FILL_BATCH), {"after": after, "last": last})
+        after = last
