@@ -96,7 +96,14 @@ class Driver:
         """The first row ``statement`` returns, or None (also for one that returns none)."""
         compiled = self._compile(statement)
         arguments = compiled.arguments(parameters)
-        pooled = await self._engine.raw_connection()
+        try:
+            pooled = await self._engine.raw_connection()
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            # Connecting failed ("too many clients", starting up): unlike a Connection's, the
+            # raw checkout does not wrap the driver's error. Wrapped as SQLAlchemy would.
+            raise DBAPIError.instance(
+                compiled.sql, None, exc, self._engine.dialect.loaded_dbapi.Error
+            ) from exc
         connection: Any = pooled.driver_connection  # asyncpg's, checked out of the pool
         try:
             record: Mapping[Any, Any] | None = await connection.fetchrow(compiled.sql, *arguments)

@@ -3,12 +3,14 @@ and the same errors as through SQLAlchemy, and a dead connection is dropped, not
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -133,6 +135,29 @@ async def test_the_store_calls_a_dead_ledger_unavailable(services_backend: Backe
         assert await store.find_request("SIAM_ACQ", "drv-4") == (None, False, False)
     finally:
         await store.close()
+
+
+@pytest.mark.services
+async def test_a_server_refusing_connections_is_unavailable(services_backend: Backend) -> None:
+    # "too many clients" comes while connecting, where the raw checkout the driver uses
+    # leaves the driver's error unwrapped (it used to reach the merchant as an unexpected
+    # error). A role allowed no connection gets the same refusal (53300) from the server.
+    role = f"causeway_limited_{secrets.token_hex(3)}"
+    admin = create_async_engine(services_backend.database_url, poolclass=NullPool)
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+        await connection.commit()
+    url = make_url(services_backend.database_url).set(username=role, password=None)
+    store = await Store.open(url.render_as_string(hide_password=False), run_migrations=False)
+    try:
+        with pytest.raises(StorageUnavailable, match="the ledger is unavailable"):
+            await store.find_request("SIAM_ACQ", "drv-5")
+    finally:
+        await store.close()
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(f"DROP ROLE {role}"))
+            await connection.commit()
+        await admin.dispose()
 
 
 @pytest.mark.services
