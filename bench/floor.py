@@ -8,6 +8,12 @@ enough Alipay+ for the bench's own pay requests. A uvicorn factory: ``bench.floo
 
 The floor forwards with aiohttp by default; ``--floor-client httpx`` (the gateway's client,
 with the gateway's pool limits) shows what the HTTP client alone costs.
+
+``bench.floor:guarded_app`` (target ``guarded``) is the floor plus what the gateway's
+invariants cannot do without: the payment's lock in Redis (the gateway's own
+:class:`~gateway.coordination.RedisLocks`), a read of the request id before the insert
+(idempotency), and the final state written once the wallet has answered. How far it falls
+below the floor is how far below the floor any gateway keeping those guarantees must be.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import httpx
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,8 +37,10 @@ from starlette.routing import Route
 from bench import stage as stages
 from connectors import RsaSigner, RsaVerifier, signed_content
 from fx import AMOUNT_ROUNDING
+from gateway.coordination import RedisLocks
+from gateway.store import POOL_SIZE
 
-__all__ = ["FLOOR_TABLE", "app"]
+__all__ = ["FLOOR_TABLE", "app", "guarded_app"]
 
 FLOOR_TABLE = """
 CREATE TABLE IF NOT EXISTS floor_payments (
@@ -39,9 +48,18 @@ CREATE TABLE IF NOT EXISTS floor_payments (
     payment_request_id text NOT NULL,
     currency text NOT NULL,
     amount bigint NOT NULL,
+    status text NOT NULL DEFAULT 'PENDING',
     created_at timestamptz NOT NULL,
     PRIMARY KEY (acquirer_id, payment_request_id)
 )"""
+
+_INSERT = """
+INSERT INTO floor_payments (acquirer_id, payment_request_id, currency, amount, created_at)
+VALUES ($1, $2, $3, $4, now())"""
+_FIND = "SELECT status FROM floor_payments WHERE acquirer_id = $1 AND payment_request_id = $2"
+_FINISH = "UPDATE floor_payments SET status = $3 WHERE acquirer_id = $1 AND payment_request_id = $2"
+#: The guarded floor's lock lapses after this long, as the gateway's does by default.
+_LOCK_TTL = 30.0
 
 _PATH = "/aps/api/v1/payments/pay"
 _HUB_ID = "CAUSEWAY"
@@ -61,6 +79,16 @@ def _result(status: str, code: str) -> dict[str, Any]:
 
 
 def app() -> Starlette:
+    """The floor."""
+    return _app(guarded=False)
+
+
+def guarded_app() -> Starlette:
+    """The floor with the gateway's lock, idempotency read and final state."""
+    return _app(guarded=True)
+
+
+def _app(*, guarded: bool) -> Starlette:
     stage = stages.load()
     keys = stage.keys
     signer = RsaSigner((keys / "hub.pem").read_bytes())
@@ -87,16 +115,25 @@ def app() -> Starlette:
         ):
             return signed(client_id, _result("F", "INVALID_SIGNATURE"))
         document = json.loads(raw)
+        if not guarded:
+            status, code = await hop(client_id, document)
+            return signed(client_id, _result(status, code))
+        request_id = document["paymentRequestId"]
+        pool: asyncpg.Pool = state["pool"]
+        locks: RedisLocks = state["locks"]
+        async with locks.hold(f"payment:{client_id}:{request_id}", ttl=_LOCK_TTL, wait=0):
+            if await pool.fetchval(_FIND, client_id, request_id) is not None:
+                return signed(client_id, _result("U", "PAYMENT_IN_PROCESS"))
+            status, code = await hop(client_id, document)
+            await pool.execute(_FINISH, client_id, request_id, status)
+        return signed(client_id, _result(status, code))
+
+    async def hop(client_id: str, document: dict[str, Any]) -> tuple[str, str]:
+        """Insert, forward signed, check the wallet's signature: its (status, code)."""
         request_id = document["paymentRequestId"]
         amount = document["paymentAmount"]
         pool: asyncpg.Pool = state["pool"]
-        await pool.execute(
-            "INSERT INTO floor_payments VALUES ($1, $2, $3, $4, now())",
-            client_id,
-            request_id,
-            amount["currency"],
-            int(amount["value"]),
-        )
+        await pool.execute(_INSERT, client_id, request_id, amount["currency"], int(amount["value"]))
         krw = (int(amount["value"]) * _KRW_PER_SATANG).to_integral_value(AMOUNT_ROUNDING)
         pay_to = max(1, int(krw))
         outbound = json.dumps(
@@ -130,14 +167,20 @@ def app() -> Starlette:
             answer,
         )
         if status != 200 or not wallet.verify(checked, answer_headers.get("signature", "")):
-            return signed(client_id, _result("U", "UNKNOWN_EXCEPTION"))
+            return "U", "UNKNOWN_EXCEPTION"
         outcome = json.loads(answer)["result"]
-        return signed(client_id, _result(outcome["resultStatus"], outcome["resultCode"]))
+        return outcome["resultStatus"], outcome["resultCode"]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(stage.dsn, min_size=4, max_size=20)
+        # As many connections as a gateway process has; closed once idle, so that the
+        # targets measured later in the run find the server's connections free.
+        pool = await asyncpg.create_pool(
+            stage.dsn, min_size=0, max_size=POOL_SIZE, max_inactive_connection_lifetime=5.0
+        )
         state["pool"] = pool
+        redis = Redis.from_url(stage.redis_url)
+        state["locks"] = RedisLocks(redis, prefix=stage.redis_prefix + "floor-lock:")
         try:
             if stage.floor_client == "httpx":
                 async with httpx.AsyncClient(
@@ -154,6 +197,7 @@ def app() -> Starlette:
                     state["forward"] = _aiohttp_forward(session)
                     yield
         finally:
+            await redis.aclose()
             await pool.close()
 
     return Starlette(routes=[Route(_PATH, pay, methods=["POST"])], lifespan=lifespan)

@@ -1,9 +1,10 @@
 """``python -m bench.run``: the whole benchmark in one command.
 
 It builds a stage (keys, a configuration, a fresh PostgreSQL database, a Redis prefix),
-starts the wallet simulator, the gateway and the floor under uvicorn in their own
-processes, then runs each phase with a fresh load-generator process: a warm-up, a closed
-loop to saturation, then an open loop at each rate. It prints the table, writes the JSON,
+starts the wallet simulator, the gateway, the floor and the guarded floor under uvicorn in
+their own processes, then runs each phase with a fresh load-generator process: a warm-up, a
+closed loop to saturation, then an open loop at each rate (the guarded floor: the closed
+loop only). It prints the table, writes the JSON,
 and always tears everything down (processes, database, Redis keys, state directory).
 """
 
@@ -61,7 +62,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rates", default="700,1000", help="open-loop rates, comma-separated")
     parser.add_argument("--concurrency", type=int, default=64, help="closed-loop clients")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers each")
-    parser.add_argument("--targets", default="floor,gateway")
+    parser.add_argument(
+        "--targets",
+        default="floor,guarded,gateway",
+        help="of floor, guarded (closed loop only: it is there for its ratio), gateway",
+    )
     parser.add_argument("--floor-client", choices=["aiohttp", "httpx"], default="aiohttp")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--markdown", type=Path, help="rewrite this file's bench section")
@@ -82,7 +87,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 async def _create_database(stage: stages.Stage) -> None:
     url = await create_database(stage.admin_dsn, stage.database, connect_timeout=5)
-    # Migrate once here: workers starting together would race to create the schema.
+    # Migrated here, before the clock starts, not by the workers at their start-up.
     store = await Store.open(url)
     await store.close()
     floor = await asyncpg.connect(stage.dsn, timeout=5)
@@ -253,7 +258,11 @@ def _machine(stage: stages.Stage) -> dict[str, Any]:
 
 
 def _plans(args: argparse.Namespace, stage: stages.Stage) -> Iterator[Plan]:
-    urls = {"gateway": stage.url(stage.gateway_port), "floor": stage.url(stage.floor_port)}
+    urls = {
+        "gateway": stage.url(stage.gateway_port),
+        "floor": stage.url(stage.floor_port),
+        "guarded": stage.url(stage.guarded_port),
+    }
     index = 0
 
     def plan(target: str, mode: str, rate: float, duration: float) -> Plan:
@@ -268,6 +277,8 @@ def _plans(args: argparse.Namespace, stage: stages.Stage) -> Iterator[Plan]:
         yield plan(target, "warm-up", 0.0, 3.0 if args.quick else 5.0)
         if args.closed_duration > 0:
             yield plan(target, "closed", 0.0, args.closed_duration)
+        if target == "guarded":
+            continue  # what the gateway's guarantees leave of the floor: one ratio
         for rate in (float(r) for r in args.rates.split(",") if r):
             yield plan(target, "open", rate, args.duration)
 
@@ -317,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         servers = {
             "gateway": ("gateway.asgi:app", stage.gateway_port, "/health"),
             "floor": ("bench.floor:app", stage.floor_port, "/"),
+            "guarded": ("bench.floor:guarded_app", stage.guarded_port, "/"),
         }
         for target in targets:
             app, port, probe = servers[target]

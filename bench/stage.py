@@ -34,6 +34,7 @@ class Stage:
     wallet_port: int
     gateway_port: int
     floor_port: int
+    guarded_port: int
     payment_codes: tuple[str, ...]
     floor_client: str = "aiohttp"  # or "httpx": what the floor forwards with
 
@@ -99,6 +100,7 @@ def build(
         wallet_port=free_port(),
         gateway_port=free_port(),
         floor_port=free_port(),
+        guarded_port=free_port(),
         payment_codes=tuple(f"{_CODE_PREFIX}{i:012d}" for i in range(1, accounts + 1)),
         floor_client=floor_client,
     )

@@ -60,6 +60,17 @@ def test_floor_ratio_compares_the_closed_loops() -> None:
     assert floor_ratio(report) == 0.75
 
 
+def test_the_guarded_floor_is_reported_beside_the_gateway_ratio() -> None:
+    report = _report(
+        _phase("floor", "closed", 0, 1000.0),
+        _phase("guarded", "closed", 0, 640.0),
+        _phase("gateway", "closed", 0, 450.0),
+    )
+    assert floor_ratio(report, "guarded") == 0.64
+    measured = {name: text for name, text, _ in checks(report)}["≥ 70% of the floor"]
+    assert measured == "45% (the guarded floor: 64%)"
+
+
 def test_floor_ratio_without_a_floor_is_none() -> None:
     assert floor_ratio(_report(_phase("gateway", "closed", 0, 750.0))) is None
 
