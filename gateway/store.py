@@ -71,6 +71,7 @@ __all__ = [
     "RefundExceedsPayment",
     "Store",
     "migrate",
+    "migration_config",
     "page_end",
 ]
 
@@ -119,6 +120,14 @@ class PaymentUpdate:
     customer_id: str | None = None
 
 
+def migration_config(connection: sa.Connection) -> Config:
+    """Alembic's configuration for running the migrations on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the head revision (idempotent). Each migration commits on its
     own (``gateway/migrations/env.py``), so the connection goes over outside a transaction.
@@ -128,38 +137,36 @@ async def migrate(engine: AsyncEngine) -> None:
     """
 
     def upgrade(connection: sa.Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(migration_config(connection), "head")
 
     async with engine.connect() as connection:
-        if connection.dialect.name != "postgresql":
+        if connection.dialect.name == "postgresql":
+            async with _one_migrator_at_a_time(connection):
+                await connection.run_sync(upgrade)
+        else:
             await connection.run_sync(upgrade)
-            return
-        await _take_migration_lock(connection)
-        try:
-            await connection.run_sync(upgrade)
-        finally:
-            await connection.rollback()  # whatever a failed migration left open
-            await connection.execute(_UNLOCK, {"key": MIGRATION_LOCK})
-            await connection.commit()
 
 
-async def _take_migration_lock(connection: AsyncConnection) -> None:
-    """Poll for the lock rather than wait in ``pg_advisory_lock``: a session waiting inside
-    a statement holds a snapshot, and the holder's ``CREATE INDEX CONCURRENTLY`` waits for
-    every such snapshot to end — the two would wait for each other."""
+@asynccontextmanager
+async def _one_migrator_at_a_time(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Hold the migration lock. Polled rather than waited for in ``pg_advisory_lock``: a
+    session waiting inside a statement holds a snapshot, and the holder's ``CREATE INDEX
+    CONCURRENTLY`` waits for every such snapshot to end — the two would wait for each
+    other. No transaction stays open while waiting, or after."""
     waiting = False
-    while True:
-        taken = await connection.scalar(_TRY_LOCK, {"key": MIGRATION_LOCK})
-        await connection.commit()  # no transaction stays open while waiting, or after
-        if taken:
-            return
+    while not await connection.scalar(_TRY_LOCK, {"key": MIGRATION_LOCK}):
+        await connection.commit()
         if not waiting:
             log.info("another process is migrating the ledger; waiting for it")
             waiting = True
         await asyncio.sleep(MIGRATION_POLL_SECONDS)
+    await connection.commit()
+    try:
+        yield
+    finally:
+        await connection.rollback()  # whatever a failed migration left open
+        await connection.execute(_UNLOCK, {"key": MIGRATION_LOCK})
+        await connection.commit()
 
 
 class Store:

@@ -204,15 +204,18 @@ async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
         yield running
 
 
-@pytest.fixture
-def inbox(state_dir: Path) -> AcquirerInbox:
-    """TOKYO_ACQ's notification endpoint, recording what it receives."""
+def acquirer_inbox(state_dir: Path, name: str) -> AcquirerInbox:
+    """Acquirer ``name``'s notification endpoint, recording what it receives."""
     keys = state_dir / "keys"
     return AcquirerInbox(
-        "TOKYO_ACQ",
-        (keys / "acquirer-TOKYO_ACQ.pem").read_bytes(),
-        (keys / "hub.pub.pem").read_bytes(),
+        name, (keys / f"acquirer-{name}.pem").read_bytes(), (keys / "hub.pub.pem").read_bytes()
     )
+
+
+@pytest.fixture
+def inbox(state_dir: Path) -> AcquirerInbox:
+    """TOKYO_ACQ's notification endpoint."""
+    return acquirer_inbox(state_dir, "TOKYO_ACQ")
 
 
 @pytest.fixture

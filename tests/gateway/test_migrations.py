@@ -20,16 +20,14 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-import gateway
 from gateway.local import create_database, drop_database
 from gateway.schema import postings
-from gateway.store import Store, migrate
+from gateway.store import Store, migrate, migration_config
 from tests.conftest import POSTGRES_URL
 from tests.gateway.test_postings import book_each_movement
 
 pytestmark = pytest.mark.anyio
 
-MIGRATIONS = Path(gateway.__file__).parent / "migrations"
 FILL = importlib.import_module("gateway.migrations.versions.0008_posting_references")
 
 # The indexes 0006 and 0007 build on the big tables.
@@ -73,13 +71,15 @@ async def alembic(url: str, run: Callable[[Config, str], Any], revision: str) ->
     """``run`` (``command.upgrade``, ``command.downgrade``) as ``gateway.store.migrate`` does."""
 
     def step(connection: sa.Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        run(config, revision)
+        run(migration_config(connection), revision)
 
     async with connected(url) as engine, engine.connect() as connection:
         await connection.run_sync(step)
+
+
+async def version(url: str) -> str:
+    """The revision the ledger's schema is at."""
+    return str(await scalar(url, "SELECT version_num FROM alembic_version"))
 
 
 async def scalar(url: str, query: str) -> Any:
@@ -156,7 +156,7 @@ async def test_the_indexes_are_built_while_postings_are_being_written(
             await writing.commit()
             await upgrading
 
-    assert await scalar(url, "SELECT version_num FROM alembic_version") == "0008"
+    assert await version(url) == "0008"
     built = await indexes(url)
     assert built.keys() >= BUILT_CONCURRENTLY
     assert all(built.values()), built
@@ -170,7 +170,7 @@ async def test_a_failed_migration_leaves_the_ones_before_it_applied(empty_postgr
     with pytest.raises(sa.exc.ProgrammingError, match="already exists"):
         await alembic(url, command.upgrade, "head")
 
-    assert await scalar(url, "SELECT version_num FROM alembic_version") == "0004"
+    assert await version(url) == "0004"
 
 
 @pytest.mark.services
@@ -189,14 +189,14 @@ async def test_a_fill_that_failed_is_done_again_by_the_next_upgrade(empty_postgr
 
     with pytest.raises(sa.exc.DBAPIError, match="the fill fails"):
         await alembic(url, command.upgrade, "head")
-    assert await scalar(url, "SELECT version_num FROM alembic_version") == "0007"
+    assert await version(url) == "0007"
     built = await indexes(url)
     assert built.keys() >= BUILT_CONCURRENTLY
     assert all(built.values()), built
 
     await execute(url, "DROP TRIGGER refuse ON postings")
     await alembic(url, command.upgrade, "head")
-    assert await scalar(url, "SELECT version_num FROM alembic_version") == "0008"
+    assert await version(url) == "0008"
 
 
 @pytest.mark.services
@@ -296,10 +296,6 @@ async def test_processes_starting_together_migrate_one_at_a_time(empty_postgres:
 
     async with asyncio.timeout(60):
         await asyncio.gather(*(start() for _ in range(4)))
-    async with connected(empty_postgres) as engine, engine.connect() as connection:
-        version = await connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
-        held = await connection.scalar(
-            sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-        )
-    assert version == "0008"
+    held = await scalar(empty_postgres, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+    assert await version(empty_postgres) == "0008"
     assert held == 0  # each released it

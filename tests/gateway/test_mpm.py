@@ -16,7 +16,7 @@ import pytest
 from gateway.config import NotificationsConfig
 from gateway.local import AcquirerInbox, serve
 from tests.conftest import Backend
-from tests.gateway.conftest import LocalHub, local_hub
+from tests.gateway.conftest import LocalHub, acquirer_inbox, local_hub
 from tests.gateway.test_orders import order_body
 
 pytestmark = pytest.mark.anyio
@@ -26,12 +26,8 @@ FAST = NotificationsConfig(poll_seconds=0.02, schedule_seconds=[0, 0.05, 0.05])
 
 @pytest.fixture
 def inbox(state_dir: Path) -> AcquirerInbox:
-    keys = state_dir / "keys"
-    return AcquirerInbox(
-        "SIAM_ACQ",
-        (keys / "acquirer-SIAM_ACQ.pem").read_bytes(),
-        (keys / "hub.pub.pem").read_bytes(),
-    )
+    """SIAM_ACQ's notification endpoint: the acquirer of the merchant-presented orders."""
+    return acquirer_inbox(state_dir, "SIAM_ACQ")
 
 
 @pytest.fixture

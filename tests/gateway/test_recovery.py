@@ -226,13 +226,18 @@ async def test_a_refund_the_gateway_never_sent_is_sent(hub: LocalHub) -> None:
     assert sum(after.values()) - sum(paid.values()) == orphan.refund_from_amount.minor
 
 
+def _refunds_not_deduplicated(hub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KakaoPay's route as a wallet that would pay a refund sent twice, twice."""
+    connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
+    doubling = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
+    monkeypatch.setattr(connector, "capabilities", doubling)
+
+
 async def test_a_refund_is_never_sent_again_to_a_wallet_that_would_pay_it_twice(
     impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = impatient_hub
-    connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
-    doubling = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
-    monkeypatch.setattr(connector, "capabilities", doubling)
+    _refunds_not_deduplicated(hub, monkeypatch)
     await hub.siam.call("pay", pay_body("rec-6"))
     paid = await hub.accounts("kakaopay-aps")
     asked = await _refund_answer_lost(hub, "rec-6")
@@ -254,9 +259,7 @@ async def test_refunds_left_for_reconciliation_do_not_starve_the_others(
     impatient_hub: LocalHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub = impatient_hub
-    connector = hub.app_hub.engine.router.route_named("kakaopay-aps").connector
-    doubling = dataclasses.replace(connector.capabilities, refunds_deduplicated=False)
-    monkeypatch.setattr(connector, "capabilities", doubling)
+    _refunds_not_deduplicated(hub, monkeypatch)
     await hub.siam.call("pay", pay_body("rec-7"))
     await _refund_answer_lost(hub, "rec-7")  # KakaoPay's: never sent again, the oldest
     await hub.tokyo.call("pay", pay_body("rec-8", code=MARIA, currency="JPY", value="800"))

@@ -17,6 +17,7 @@ Revises: 0007
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,10 +77,8 @@ def upgrade() -> None:
         for name, type_ in _COLUMNS.items():
             if name not in present:
                 table.add_column(sa.Column(name, type_))
-    if op.get_bind().dialect.name == "postgresql":
-        with op.get_context().autocommit_block():
-            _fill(op.get_bind())
-    else:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    with op.get_context().autocommit_block() if postgresql else nullcontext():
         _fill(op.get_bind())
 
 
