@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from connectors import RsaSigner
 from tests.gateway.conftest import JOSE, MARIA, LocalHub, pay_body, refund_body
 
 pytestmark = pytest.mark.anyio
@@ -343,3 +344,31 @@ async def test_an_overload_is_refused_before_the_request_is_read(hub: LocalHub) 
 
     assert refused.json()["result"]["resultCode"] == "REQUEST_TRAFFIC_EXCEED_LIMIT"
     assert inquiry.json()["result"]["resultStatus"] == "F"  # only pays are shed
+
+
+async def test_refusals_for_overload_are_signed_once_a_second(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.app_hub.engine.payments_in_flight = 0
+    signer = hub.app_hub.signer
+    signed: list[bytes] = []
+
+    def counting(content: bytes) -> str:
+        signed.append(content)
+        return RsaSigner.header(signer, content)
+
+    monkeypatch.setattr(signer, "header", counting)
+    answers = []
+    for attempt in range(40):
+        request = hub.siam.build("pay", pay_body(f"pay-shed-{attempt}"))
+        response = await hub.http.send(request)
+        hub.siam.verify(request, response)  # raises unless the hub signed this answer
+        answers.append(response)
+    tokyo = hub.tokyo.build("pay", pay_body("pay-shed-tokyo"))
+    hub.tokyo.verify(tokyo, await hub.http.send(tokyo))
+
+    seconds = {answer.headers["response-time"] for answer in answers}
+    assert {a.json()["result"]["resultCode"] for a in answers} == {"REQUEST_TRAFFIC_EXCEED_LIMIT"}
+    # One signature per second per client: the answers span one second or two.
+    assert len(signed) == len(seconds) + 1
+    assert len(seconds) < len(answers)
