@@ -93,6 +93,17 @@ _UNLOCK = sa.text("SELECT pg_advisory_unlock(:key)")
 #: How often a process waiting for another's migration looks again.
 MIGRATION_POLL_SECONDS = 0.5
 
+#: How long a migration's statement waits for a table's lock (PostgreSQL's
+#: ``lock_timeout``). An ``ALTER TABLE`` waiting behind a long transaction would hold up
+#: every payment queued behind it; it gives up after this instead, and is tried again.
+MIGRATION_LOCK_TIMEOUT_MS = 2000
+#: How many times a migration that gave up waiting for a lock is tried in all, and the
+#: pause between two tries: together about four minutes of stepping aside.
+MIGRATION_LOCK_ATTEMPTS = 30
+MIGRATION_RETRY_SECONDS = 6.0
+#: PostgreSQL's SQLSTATE for a lock not had within ``lock_timeout``.
+_LOCK_NOT_AVAILABLE = "55P03"
+
 #: How long opening a PostgreSQL connection may take before the request is answered
 #: "unavailable".
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -141,10 +152,53 @@ async def migrate(engine: AsyncEngine) -> None:
 
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            async with _one_migrator_at_a_time(connection):
-                await connection.run_sync(upgrade)
+            async with _one_migrator_at_a_time(connection), _lock_timeout(connection):
+                await _stepping_aside(connection, upgrade)
         else:
             await connection.run_sync(upgrade)
+
+
+async def _stepping_aside(
+    connection: AsyncConnection, upgrade: Callable[[sa.Connection], None]
+) -> None:
+    """Run ``upgrade``; a migration that gave up waiting for a lock is tried again (the
+    ones before it stay applied), until :data:`MIGRATION_LOCK_ATTEMPTS` tries failed."""
+    for attempt in range(1, MIGRATION_LOCK_ATTEMPTS + 1):
+        try:
+            await connection.run_sync(upgrade)
+            return
+        except DBAPIError as exc:
+            if str(getattr(exc.orig, "sqlstate", "")) != _LOCK_NOT_AVAILABLE:
+                raise
+            await connection.rollback()
+            if attempt == MIGRATION_LOCK_ATTEMPTS:
+                raise RuntimeError(
+                    f"a migration waited for a table's lock {attempt} times; other "
+                    "transactions hold it (see pg_locks and pg_stat_activity)"
+                ) from exc
+            log.warning(
+                "a migration gave up waiting %d ms for a table another transaction holds; "
+                "trying again in %g s (%d of %d)",
+                MIGRATION_LOCK_TIMEOUT_MS,
+                MIGRATION_RETRY_SECONDS,
+                attempt,
+                MIGRATION_LOCK_ATTEMPTS,
+            )
+            await asyncio.sleep(MIGRATION_RETRY_SECONDS)
+
+
+@asynccontextmanager
+async def _lock_timeout(connection: AsyncConnection) -> AsyncIterator[None]:
+    """Bound the session's lock waits while it migrates; the connection goes back to the
+    pool without the bound."""
+    await connection.execute(sa.text(f"SET lock_timeout = {int(MIGRATION_LOCK_TIMEOUT_MS)}"))
+    await connection.commit()
+    try:
+        yield
+    finally:
+        await connection.rollback()
+        await connection.execute(sa.text("RESET lock_timeout"))
+        await connection.commit()
 
 
 @asynccontextmanager

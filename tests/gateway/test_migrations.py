@@ -17,9 +17,11 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gateway import store
 from gateway.local import create_database, drop_database
 from gateway.schema import postings
 from gateway.store import Store, migrate, migration_config
@@ -29,6 +31,14 @@ from tests.gateway.test_postings import book_each_movement
 pytestmark = pytest.mark.anyio
 
 FILL = importlib.import_module("gateway.migrations.versions.0008_posting_references")
+
+HEAD = ScriptDirectory(str(Path(store.__file__).parent / "migrations")).get_current_head()
+
+#: In the test's own database: pg_locks shows every database's.
+ADVISORY_LOCKS_HELD = """
+    SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
 
 # The indexes 0006 and 0007 build on the big tables.
 BUILT_CONCURRENTLY = {
@@ -156,7 +166,7 @@ async def test_the_indexes_are_built_while_postings_are_being_written(
             await writing.commit()
             await upgrading
 
-    assert await version(url) == "0008"
+    assert await version(url) == HEAD
     built = await indexes(url)
     assert built.keys() >= BUILT_CONCURRENTLY
     assert all(built.values()), built
@@ -196,7 +206,7 @@ async def test_a_fill_that_failed_is_done_again_by_the_next_upgrade(empty_postgr
 
     await execute(url, "DROP TRIGGER refuse ON postings")
     await alembic(url, command.upgrade, "head")
-    assert await version(url) == "0008"
+    assert await version(url) == HEAD
 
 
 @pytest.mark.services
@@ -296,6 +306,61 @@ async def test_processes_starting_together_migrate_one_at_a_time(empty_postgres:
 
     async with asyncio.timeout(60):
         await asyncio.gather(*(start() for _ in range(4)))
-    held = await scalar(empty_postgres, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-    assert await version(empty_postgres) == "0008"
+    held = await scalar(empty_postgres, ADVISORY_LOCKS_HELD)
+    assert await version(empty_postgres) == HEAD
     assert held == 0  # each released it
+
+
+@pytest.fixture
+def quick_to_step_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "MIGRATION_LOCK_TIMEOUT_MS", 100)
+    monkeypatch.setattr(store, "MIGRATION_RETRY_SECONDS", 0.3)
+
+
+@pytest.mark.services
+@pytest.mark.usefixtures("quick_to_step_aside")
+async def test_a_migration_waiting_for_a_lock_steps_aside_for_payments(
+    empty_postgres: str,
+) -> None:
+    """0008 alters postings, which needs the table to itself. Behind a long transaction
+    that read postings, an ALTER waiting without a bound would queue every new posting
+    behind it; instead it gives up after ``lock_timeout`` and tries again."""
+    url = empty_postgres
+    await alembic(url, command.upgrade, "0007")
+    async with connected(url) as engine, connected(url) as starting:
+        async with engine.connect() as reader:
+            await reader.execute(sa.text("SELECT count(*) FROM postings"))  # its lock stays
+            upgrading = asyncio.create_task(migrate(starting))
+            for _ in range(6):
+                await asyncio.sleep(0.25)
+                async with asyncio.timeout(2):  # for ever, were the ALTER still queued
+                    await insert_postings(engine, principal())
+            assert not upgrading.done()
+            await reader.rollback()
+        async with asyncio.timeout(30):
+            await upgrading
+        async with starting.connect() as pooled:
+            bound = await pooled.scalar(sa.text("SHOW lock_timeout"))
+
+    assert await version(url) == HEAD
+    assert await scalar(url, "SELECT count(*) FROM postings") == 6
+    assert bound == "0"  # the migrating session's bound went with it
+
+
+@pytest.mark.services
+@pytest.mark.usefixtures("quick_to_step_aside")
+async def test_a_migration_that_never_gets_its_lock_says_so(
+    empty_postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "MIGRATION_LOCK_ATTEMPTS", 2)
+    url = empty_postgres
+    await alembic(url, command.upgrade, "0007")
+    async with connected(url) as engine, connected(url) as starting, engine.connect() as reader:
+        await reader.execute(sa.text("SELECT count(*) FROM postings"))
+        with pytest.raises(RuntimeError, match="waited for a table's lock 2 times"):
+            async with asyncio.timeout(30):  # for ever, with no bound on the wait
+                await migrate(starting)
+
+    assert await version(url) == "0007"
+    held = await scalar(url, ADVISORY_LOCKS_HELD)
+    assert held == 0
