@@ -8,6 +8,7 @@ as received.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,10 +24,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import signed_content
-from gateway import render, wallet_api, wire
+from gateway import metrics, render, wallet_api, wire
 from gateway.config import Settings
 from gateway.errors import CoordinationUnavailable, RequestRejected, StorageUnavailable
-from gateway.hub import Acquirer, Hub
+from gateway.hub import HEALTH_TIMEOUT_SECONDS, Acquirer, Hub
 from gateway.openapi import OPENAPI_PATH, serve_openapi
 from gateway.results import ResultCode
 from gateway.wallet_api import WalletClient
@@ -195,6 +196,9 @@ async def _handle(request: Request) -> Response:
         log.exception("api=%s client=%s unexpected error", api, client_id)
         document = {"result": wire.result_json(ResultCode.UNKNOWN_EXCEPTION)}
     result = document["result"]
+    hub.engine.metrics.answered(
+        api, result["resultStatus"], result["resultCode"], time.perf_counter() - started
+    )
     log.info(
         "api=%s client=%s result=%s/%s ms=%.1f",
         api,
@@ -309,6 +313,7 @@ class _Refusals:
                 )
             self._second, self._signatures, self._refused = second, {}, 0
         self._refused += 1
+        hub.engine.metrics.pays_refused.inc()
         signature = self._signatures.get((path, client_id))
         if signature is None:
             content = signed_content("POST", path, client_id, second, self._BODY)
@@ -356,6 +361,17 @@ async def _health(request: Request) -> Response:
     )
 
 
+async def _metrics(request: Request) -> Response:
+    """The gateway's counters for Prometheus (:mod:`gateway.metrics`), with the ledger's
+    unresolved counts; while the ledger is down, the counters without them."""
+    hub: Hub = request.app.state.hub
+    try:
+        unresolved = await asyncio.wait_for(hub.store.unresolved_counts(), HEALTH_TIMEOUT_SECONDS)
+    except (StorageUnavailable, TimeoutError):
+        unresolved = {}
+    return Response(hub.engine.metrics.render(unresolved), media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(settings: Settings) -> Starlette:
     """The ASGI app; the hub is built in its lifespan, so importing builds nothing."""
 
@@ -378,6 +394,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route("/wallets/{route}/notify", _callback, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
             Route(OPENAPI_PATH, serve_openapi, methods=["GET"]),
         ],
         lifespan=lifespan,

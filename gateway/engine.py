@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -30,6 +31,7 @@ from gateway.breakers import Breakers
 from gateway.config import PAYMENTS_IN_FLIGHT, AcquirerConfig
 from gateway.coordination import LockBusy, Locks
 from gateway.errors import ConcurrentUpdate, CoordinationUnavailable, RequestRejected
+from gateway.metrics import Metrics
 from gateway.models import Payment, Purchase, mask_code
 from gateway.notifications import notification_body
 from gateway.quotes import QuoteBook
@@ -60,7 +62,6 @@ __all__ = [
 log = logging.getLogger("causeway.engine")
 
 _PAYMENT_CODE = re.compile(r"[0-9]{10,64}")
-
 Result = TypeVar("Result")
 
 #: The largest amount the ledger holds, in minor units (a signed 64-bit column).
@@ -95,6 +96,7 @@ class PaymentEngine:
         retry: RetryPolicy | None = None,
         breakers: Breakers | None = None,
         payments_in_flight: int = PAYMENTS_IN_FLIGHT,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -106,6 +108,7 @@ class PaymentEngine:
         self.call_deadline = call_deadline
         self.retry = retry or RetryPolicy()
         self.breakers = breakers
+        self.metrics = metrics or Metrics()
         #: Pays this process takes at once; one more is refused before anything is stored
         #: or sent, so that an overload is answered fast instead of queued until it times out.
         self.payments_in_flight = payments_in_flight
@@ -156,17 +159,29 @@ class PaymentEngine:
             raise Unsendable(
                 f"the request could not be built: {exc}", connector=route.name
             ) from exc
+        operation = build.__name__.removeprefix("build_")  # build_pay → pay
+        started = time.perf_counter()
+        outcome = "bad_answer"
         try:
-            response = await connectors.exchange(
-                self.http, built, connector=route.name, deadline=self.call_deadline
-            )
-        except connectors.WalletTransportError:
+            try:
+                response = await connectors.exchange(
+                    self.http, built, connector=route.name, deadline=self.call_deadline
+                )
+            except connectors.WalletTransportError as exc:
+                outcome = (
+                    "unreachable" if isinstance(exc, connectors.WalletUnreachable) else "timeout"
+                )
+                if self.breakers is not None:
+                    await self.breakers.failed(route.name)
+                raise
             if self.breakers is not None:
-                await self.breakers.failed(route.name)
-            raise
-        if self.breakers is not None:
-            await self.breakers.succeeded(route.name)
-        return parse(request, response)
+                await self.breakers.succeeded(route.name)
+            result = parse(request, response)
+            outcome = "answered"
+            return result
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.wallet_call(route.name, operation, outcome, seconds)
 
     # -- pay ------------------------------------------------------------------------------
 
@@ -176,10 +191,12 @@ class PaymentEngine:
             # Nothing is stored, locked or sent: the acquirer may retry the same request id.
             return Answer.of(ResultCode.REQUEST_TRAFFIC_EXCEED_LIMIT)
         self._in_flight += 1
+        self.metrics.pays_in_flight.inc()
         try:
             return await self._pay(acquirer, request, code)
         finally:
             self._in_flight -= 1
+            self.metrics.pays_in_flight.dec()
 
     async def _pay(self, acquirer: AcquirerConfig, request: wire.PayRequest, code: str) -> Answer:
         key_fields = {

@@ -377,6 +377,19 @@ class Store:
         )
         return await self._payments(query)
 
+    async def unresolved_counts(self) -> dict[str, int]:
+        """How many payments and refunds are PENDING or UNKNOWN (each count an index scan
+        of the unresolved ones, on 0007's partial indexes)."""
+        query = sa.select(
+            sa.select(sa.func.count()).select_from(payments).where(sa.text(UNRESOLVED))
+            .scalar_subquery().label("payments"),
+            sa.select(sa.func.count()).select_from(refunds).where(sa.text(UNRESOLVED))
+            .scalar_subquery().label("refunds"),
+        )  # fmt: skip
+        async with self._guard(), self._reader.connect() as connection:
+            row = (await connection.execute(query)).one()
+        return {"payments": row.payments, "refunds": row.refunds}
+
     async def find_by_wallet_request(self, wallet_request_id: str) -> Payment | None:
         """The payment a wallet knows by ``wallet_request_id`` (what we sent it)."""
         return await self._one_payment(
