@@ -28,6 +28,12 @@ also a :class:`NotificationParser`: ``parse_notification(request)`` turns one ca
 into a :class:`WalletNotification` (which payment or refund, and its result) and
 ``acknowledge(notification)`` is the answer the wallet expects.
 
+A wallet that does not deduplicate refunds but lists those it made (KakaoPay) has a
+connector that is also a :class:`RefundInquiry`: ``build_inquire_refund(RefundRequest)``
+and ``parse_inquire_refund(RefundRequest, response)``, whose :class:`RefundLookup` says
+whether the wallet has the refund (:class:`RefundPresence` ``FOUND``, ``ABSENT`` or
+``UNKNOWN``).
+
 A minimal connector (a complete one is ``examples/causeway-connector-example``)::
 
     class GoPayConnector:
@@ -87,6 +93,7 @@ from connectors._contract import (
     ConnectorFactory,
     NotificationParser,
     Operation,
+    RefundInquiry,
 )
 from connectors._errors import (
     ConnectorConfigError,
@@ -108,6 +115,8 @@ from connectors._models import (
     PaymentResult,
     PayRequest,
     QuoteTerms,
+    RefundLookup,
+    RefundPresence,
     RefundRequest,
     RefundResult,
     WalletNotification,
@@ -142,6 +151,9 @@ __all__ = [
     "PayRequest",
     "PaymentResult",
     "QuoteTerms",
+    "RefundInquiry",
+    "RefundLookup",
+    "RefundPresence",
     "RefundRequest",
     "RefundResult",
     "RsaSigner",

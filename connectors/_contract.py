@@ -8,7 +8,8 @@ records. A connector instance holds only its configuration (base URL, identifier
 
 A wallet that reports results by calling the hub back is reached the other way too: its
 connector is also a :class:`NotificationParser`, which reads each callback and says what to
-answer it.
+answer it. A wallet that does not deduplicate refunds, but lists the refunds of a payment,
+has a connector that is also a :class:`RefundInquiry`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ from connectors._models import (
     InquireRequest,
     PaymentResult,
     PayRequest,
+    RefundLookup,
     RefundRequest,
     RefundResult,
     WalletNotification,
 )
 
-__all__ = ["Capabilities", "Connector", "ConnectorFactory", "NotificationParser", "Operation"]
+__all__ = [
+    "Capabilities",
+    "Connector",
+    "ConnectorFactory",
+    "NotificationParser",
+    "Operation",
+    "RefundInquiry",
+]
 
 
 class Operation(enum.StrEnum):
@@ -67,8 +76,11 @@ class Capabilities:
     ``refunds_deduplicated``
         ``False`` when the wallet cannot tell a refund sent twice from two refunds (it takes
         no refund request id: KakaoPay's partial ``cancel``). The core then never sends a
-        refund again once it may have arrived: one whose outcome is unknown stays unknown,
-        for reconciliation against the wallet's records, rather than risk paying it twice.
+        refund again on the chance that an earlier send did not arrive. If the connector is
+        also a :class:`RefundInquiry`, the core asks the wallet instead: a refund it has is
+        recorded, and one it provably has not is sent again once no earlier send can still
+        arrive. Without one, a refund whose outcome is unknown stays unknown, for
+        reconciliation against the wallet's records, rather than risk paying it twice.
     """
 
     operations: frozenset[Operation]
@@ -145,10 +157,11 @@ class Connector(Protocol):
     def parse_refund(self, request: RefundRequest, response: httpx.Response) -> RefundResult:
         """Parse the answer to :meth:`build_refund`.
 
-        There is no refund inquiry in the contract: a ``PENDING`` refund is resolved by
-        the wallet's callback, when it sends one (:class:`NotificationParser`), or by
-        sending the same request (same ``refund_request_id``) again, which the wallet
-        must deduplicate."""
+        A ``PENDING`` refund is resolved by the wallet's callback, when it sends one
+        (:class:`NotificationParser`), or by sending the same request (same
+        ``refund_request_id``) again, which the wallet must deduplicate; a wallet that
+        cannot (``refunds_deduplicated=False``) is asked instead, when its connector is a
+        :class:`RefundInquiry`."""
         ...
 
 
@@ -180,6 +193,39 @@ class NotificationParser(Protocol):
         has recorded it, or a refusal when ``notification`` is ``None`` (the callback
         raised :class:`~connectors.WalletProtocolError`). A refusal must not read as an
         acceptance: a wallet that retries sends the callback again."""
+        ...
+
+
+@runtime_checkable
+class RefundInquiry(Protocol):
+    """A wallet that does not deduplicate refunds but can say which ones it made: how its
+    connector asks whether one refund was made.
+
+    Only a connector declaring ``refunds_deduplicated=False`` needs it, and only if its
+    wallet lists a payment's refunds in a way that names each by what the hub sent
+    (KakaoPay's ``order`` lists every cancel with the ``payload`` it was sent with). The
+    core then asks about a refund whose outcome is unknown instead of leaving it for
+    reconciliation: ``FOUND`` is recorded as the refund's success, ``ABSENT`` lets the core
+    send the refund again once no earlier send can still arrive, ``UNKNOWN`` leaves it
+    for the next try. Like the rest of the contract, both methods are pure.
+    """
+
+    def build_inquire_refund(self, request: RefundRequest) -> httpx.Request:
+        """Build the request that asks the wallet about the refund ``request`` describes
+        (the same request :meth:`Connector.build_refund` was given). When the wallet cannot
+        be asked about this refund (the payment's id it needs is missing), raise
+        :class:`~connectors.OperationNotSupported`, as a missing operation does."""
+        ...
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        """Parse the answer to :meth:`build_inquire_refund`: ``FOUND`` (with the wallet's
+        id for the refund) only when the wallet's record is this refund, for
+        ``refund_from_amount``; ``ABSENT`` only when the answer lists every refund of the
+        payment and none is this one; ``UNKNOWN`` otherwise (an error, a 5xx, a status not
+        understood). A record of this refund that disagrees with it (another amount, not a
+        refund) raises :class:`~connectors.WalletProtocolError`."""
         ...
 
 

@@ -22,6 +22,8 @@ __all__ = [
     "PayRequest",
     "PaymentResult",
     "QuoteTerms",
+    "RefundLookup",
+    "RefundPresence",
     "RefundRequest",
     "RefundResult",
     "WalletNotification",
@@ -249,6 +251,56 @@ class RefundResult:
     @classmethod
     def pending(cls, message: str) -> RefundResult:
         return cls(Outcome.PENDING, "UNKNOWN_EXCEPTION", message)
+
+
+class RefundPresence(enum.StrEnum):
+    """Whether a wallet's records hold a refund, as :class:`RefundLookup` reports it."""
+
+    FOUND = "FOUND"  # the wallet carried the refund out
+    ABSENT = "ABSENT"  # the wallet has the payment, and no such refund on it
+    UNKNOWN = "UNKNOWN"  # the answer does not tell
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLookup:
+    """What a wallet's records say of one refund, when asked by a
+    :class:`~connectors.RefundInquiry`.
+
+    Make one with a named constructor::
+
+        RefundLookup.found(wallet_refund_id="A9000000000000000013", refunded_at=when)
+        RefundLookup.absent("no cancel of T9000000000000000001 carries this payload")
+        RefundLookup.unknown("order answered HTTP 503")
+
+    ``ABSENT`` is what allows the hub to send a refund again to a wallet that would pay it
+    twice, so it must be certain: the wallet's answer names the payment and lists every
+    refund of it, and none is this one. Anything less certain is ``UNKNOWN``; a record
+    that is this refund but disagrees with it (another amount) is not ``FOUND`` either.
+    """
+
+    presence: RefundPresence
+    message: str
+    wallet_refund_id: str | None = None
+    refunded_at: datetime | None = None
+
+    @classmethod
+    def found(
+        cls, *, wallet_refund_id: str | None, refunded_at: datetime | None = None
+    ) -> RefundLookup:
+        return cls(
+            RefundPresence.FOUND,
+            "the wallet has the refund",
+            wallet_refund_id=wallet_refund_id,
+            refunded_at=refunded_at,
+        )
+
+    @classmethod
+    def absent(cls, message: str) -> RefundLookup:
+        return cls(RefundPresence.ABSENT, message)
+
+    @classmethod
+    def unknown(cls, message: str) -> RefundLookup:
+        return cls(RefundPresence.UNKNOWN, message)
 
 
 @dataclass(frozen=True, slots=True)

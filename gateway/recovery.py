@@ -10,9 +10,14 @@ without waiting, so several gateway instances never work on the same payment at 
 
 A refund left PENDING or UNKNOWN (a timeout, or the gateway died while sending it) is
 sent again on the same schedule with the same refund id, which the wallet deduplicates —
-what the acquirer's own retry would do. So is a cancel whose answer was lost: the wallet
-may have reversed the payment, and only its answer says. Neither has a deadline: there
-is nothing left to cancel, only a wallet to reach.
+what the acquirer's own retry would do. A wallet that does not deduplicate refunds is
+asked instead, when its connector can ask (:class:`connectors.RefundInquiry`): the refund
+is recorded if the wallet has it, and sent again only if the wallet has not and its last
+send is long past (:attr:`gateway.refunds.Refunds.resend_after`). Refunds to a wallet that
+neither deduplicates nor can be asked are left out of the sweep, for reconciliation. A
+cancel whose answer was lost is sent again too: the wallet may have reversed the payment,
+and only its answer says. None of these has a deadline: there is nothing left to cancel,
+only a wallet to reach.
 
 A payment past its deadline on a wallet that cannot cancel (M-Pesa, Mojaloop) stays
 UNKNOWN and is asked about every 30 s; the warning says so once, and ``causeway
@@ -30,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from connectors import Operation
+from connectors import Operation, RefundInquiry
 from gateway.cancels import Cancels
 from gateway.coordination import Cache, LocalCache, LockBusy
 from gateway.engine import PaymentEngine
@@ -104,13 +109,15 @@ class Recovery:
                 finished += await self._in_turn(
                     payment, payment.payment_id, payment.created_at, moment, self._drive
                 )
-        # A refund the wallet would not deduplicate is never sent again (it waits for
-        # reconciliation): left out here, so that such refunds, which stay unresolved and
-        # the oldest, do not fill every batch and starve the others.
+        # A refund the wallet would not deduplicate, and cannot be asked about, is never
+        # sent again (it waits for reconciliation): left out here, so that such refunds,
+        # which stay unresolved and the oldest, do not fill every batch and starve the
+        # others. One the wallet can be asked about is looked up on each turn.
         held = [
             route.name
             for route in self._engine.router.routes
             if not route.connector.capabilities.refunds_deduplicated
+            and not isinstance(route.connector, RefundInquiry)
         ]
         for refund in await self._page(
             "refunds",
@@ -205,7 +212,7 @@ class Recovery:
         current = await store.find_refund(refund.acquirer_id, refund.refund_request_id)
         if current is None or current.status.is_final:
             return False  # finished by the acquirer's retry meanwhile
-        answer = await self._refunds.resend(current, payment)
+        answer = await self._refunds.resend(current, payment, now=now)
         return answer.refund is not None and answer.refund.status.is_final
 
     async def _cancel_again(self, payment: Payment, now: datetime) -> bool:

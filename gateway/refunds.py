@@ -5,12 +5,21 @@ can never add up to more than the payment. The amounts in the wallet's and the s
 currency come from the payment's own quotes (a refund reuses the original price). A refund
 whose outcome is unknown is sent again with the same ``refundRequestId`` when the acquirer
 retries, as Alipay+ prescribes (there is no refund inquiry in the acquirer API).
+
+A wallet that does not deduplicate refunds (KakaoPay) would pay one sent again twice. If
+its connector can ask the wallet (:class:`connectors.RefundInquiry`), a refund whose
+outcome is unknown is looked up instead: one the wallet has is recorded as succeeded; one
+it provably has not is sent again, but only once its last send is older than
+:attr:`Refunds.resend_after`, so that no earlier send can still arrive after the lookup;
+when the wallet's answer does not tell, the refund stays unknown for the next try. Without
+an inquiry such a refund stays unknown, for reconciliation (``causeway unresolved``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import connectors
 from gateway import wire
@@ -22,8 +31,24 @@ from gateway.models import Payment, Refund
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import DuplicateRequest, RefundExceedsPayment
+from routing import Route
 
-__all__ = ["RefundAnswer", "Refunds"]
+__all__ = ["RESEND_AFTER_AT_LEAST", "RESEND_AFTER_CALL_DEADLINES", "RefundAnswer", "Refunds"]
+
+log = logging.getLogger("causeway.refunds")
+
+# How long a send of a refund may still reach a wallet that does not deduplicate refunds.
+# The hub stops waiting for an answer after one call deadline (hub.wallet_timeout_seconds,
+# 10 s by default); a request it gave up on may still be read, queued and carried out by
+# the wallet after that. The window assumes no wallet still acts on a request thirty call
+# deadlines after it was sent, long past any HTTP server's or proxy's own timeout: five
+# minutes at the default, as long as the recovery deadline after which the hub stops
+# waiting for a payment's own answer and cancels it; and a minute at least, should the
+# deadline be configured short. Only a refund whose last send is older than that, and
+# which the wallet says it does not have, is sent again: until then, "not there" may only
+# mean "not there yet".
+RESEND_AFTER_CALL_DEADLINES = 30
+RESEND_AFTER_AT_LEAST = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +64,12 @@ class Refunds:
 
     def __init__(self, engine: PaymentEngine) -> None:
         self._engine = engine
+        #: A refund the wallet does not have is sent again only once its last send is this
+        #: old (see :data:`RESEND_AFTER_CALL_DEADLINES`).
+        self.resend_after = max(
+            RESEND_AFTER_AT_LEAST,
+            timedelta(seconds=RESEND_AFTER_CALL_DEADLINES * engine.call_deadline),
+        )
 
     async def refund(self, acquirer: AcquirerConfig, request: wire.RefundRequest) -> RefundAnswer:
         amount = request.refundAmount.money()
@@ -142,40 +173,42 @@ class Refunds:
             return _answer(stored, payment)
         return await self._send(refund, payment, first=True)
 
-    async def resend(self, refund: Refund, payment: Payment) -> RefundAnswer:
+    async def resend(
+        self, refund: Refund, payment: Payment, *, now: datetime | None = None
+    ) -> RefundAnswer:
         """Send an unresolved refund again, as the acquirer's retry would (the recovery
-        worker does this when nobody retries)."""
-        return await self._send(refund, payment, first=False)
+        worker does this when nobody retries); ``now`` is the recovery's clock."""
+        return await self._send(refund, payment, first=False, now=now)
 
-    async def _send(self, refund: Refund, payment: Payment, *, first: bool) -> RefundAnswer:
+    async def _send(
+        self, refund: Refund, payment: Payment, *, first: bool, now: datetime | None = None
+    ) -> RefundAnswer:
         """Send (or send again: the wallet deduplicates) the refund and record the answer.
 
         Only a ``first`` send that never left may fail the refund: a later one failing to
         connect says nothing of an earlier send the wallet may have carried out. A wallet
-        that does not deduplicate refunds is never sent one again.
+        that does not deduplicate refunds is never sent one again blindly: it is asked
+        first (:meth:`_look_up`), or, when it cannot be asked, left alone.
         """
         route = self._engine.router.route_named(payment.route)
         if not first and not route.connector.capabilities.refunds_deduplicated:
-            # The wallet would take it as a second refund: leave it for reconciliation.
-            return _answer(refund, payment)
-        q = payment.payment_quote
-        request = connectors.RefundRequest(
-            refund_request_id=refund.refund_id,
-            wallet_request_id=payment.wallet_request_id,
-            wallet_payment_id=payment.wallet_payment_id,
-            acquirer_id=payment.acquirer_id,
-            refund_amount=connectors.Amount(refund.amount.currency, refund.amount.minor),
-            refund_from_amount=connectors.Amount(
-                refund.refund_from_amount.currency, refund.refund_from_amount.minor
-            ),
-            quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
-            reason=refund.reason,
-            payment_amount=connectors.Amount(payment.amount.currency, payment.amount.minor),
-        )
+            connector = route.connector
+            if not isinstance(connector, connectors.RefundInquiry):
+                # The wallet would take it as a second refund: leave it for reconciliation.
+                return _answer(refund, payment)
+            return await self._look_up(refund, payment, route, connector, now)
+        return await self._deliver(refund, payment, route, first=first)
+
+    async def _deliver(
+        self, refund: Refund, payment: Payment, route: Route, *, first: bool
+    ) -> RefundAnswer:
         connector = route.connector
         try:
             result = await self._engine.call(
-                route, connector.build_refund, connector.parse_refund, request
+                route,
+                connector.build_refund,
+                connector.parse_refund,
+                _wallet_request(refund, payment),
             )
         except connectors.WalletUnreachable as exc:
             result = (
@@ -188,6 +221,67 @@ class Refunds:
         except connectors.ConnectorError as exc:
             result = connectors.RefundResult.pending(str(exc))
         return await self.record_outcome(refund, payment, result)
+
+    async def _look_up(
+        self,
+        refund: Refund,
+        payment: Payment,
+        route: Route,
+        inquiry: connectors.RefundInquiry,
+        now: datetime | None,
+    ) -> RefundAnswer:
+        """Ask the wallet, which would not deduplicate it, whether it has ``refund``: record
+        it if it has; send it again if it provably has not and no earlier send can still
+        reach it; otherwise leave it unknown for the next try."""
+        store = self._engine.store
+        last_sent = await store.refund_last_sent(refund)
+        # When the wallet is asked: its "not there" counts only if every send came long
+        # enough before this to have arrived. The later of the caller's clock (recovery's
+        # tests move it on) and the real one, which is read before the question leaves.
+        moment = max(now or datetime.now(UTC), datetime.now(UTC))
+        try:
+            lookup = await self._engine.call(
+                route,
+                inquiry.build_inquire_refund,
+                inquiry.parse_inquire_refund,
+                _wallet_request(refund, payment),
+            )
+        except connectors.WalletProtocolError as exc:
+            # The wallet's records name this refund but disagree with it, or cannot be
+            # read: an operator's matter, never a success and never a reason to send again.
+            log.warning(
+                "refund %s: the wallet's record of it is not usable: %s", refund.refund_id, exc
+            )
+            lookup = connectors.RefundLookup.unknown(str(exc))
+        except connectors.ConnectorError as exc:
+            lookup = connectors.RefundLookup.unknown(str(exc))
+        match lookup.presence:
+            case connectors.RefundPresence.FOUND:
+                found = connectors.RefundResult.succeeded(
+                    wallet_refund_id=lookup.wallet_refund_id, refunded_at=lookup.refunded_at
+                )
+                return await self.record_outcome(refund, payment, found)
+            case connectors.RefundPresence.UNKNOWN:
+                return await self.record_outcome(
+                    refund, payment, connectors.RefundResult.pending(lookup.message)
+                )
+            case connectors.RefundPresence.ABSENT:
+                pass
+        quiet_since = moment - self.resend_after
+        if last_sent >= quiet_since:
+            # The last send may still be on its way: "not there" may mean "not there yet".
+            return await self.record_outcome(
+                refund, payment, connectors.RefundResult.pending(lookup.message)
+            )
+        if not await store.claim_refund_resend(refund, at=moment, last_sent_before=quiet_since):
+            current = await store.find_refund(refund.acquirer_id, refund.refund_request_id)
+            return _answer(current or refund, payment)  # another sender came first
+        log.info(
+            "refund %s: not at the wallet, last sent %s; sending it again",
+            refund.refund_id,
+            last_sent.isoformat(),
+        )
+        return await self._deliver(refund, payment, route, first=False)
 
     async def record_outcome(
         self, refund: Refund, payment: Payment, result: connectors.RefundResult
@@ -216,6 +310,24 @@ class Refunds:
             )
             stored = fresh or refund
         return _answer(stored, payment)
+
+
+def _wallet_request(refund: Refund, payment: Payment) -> connectors.RefundRequest:
+    """The refund as its wallet is sent it (and asked about it)."""
+    q = payment.payment_quote
+    return connectors.RefundRequest(
+        refund_request_id=refund.refund_id,
+        wallet_request_id=payment.wallet_request_id,
+        wallet_payment_id=payment.wallet_payment_id,
+        acquirer_id=payment.acquirer_id,
+        refund_amount=connectors.Amount(refund.amount.currency, refund.amount.minor),
+        refund_from_amount=connectors.Amount(
+            refund.refund_from_amount.currency, refund.refund_from_amount.minor
+        ),
+        quote=connectors.QuoteTerms(q.quote_id, q.base, q.quote, q.price, q.start, q.expiry),
+        reason=refund.reason,
+        payment_amount=connectors.Amount(payment.amount.currency, payment.amount.minor),
+    )
 
 
 def _inconsistent() -> RefundAnswer:

@@ -95,6 +95,10 @@ refunds = sa.Table(
     sa.Column("wallet_refund_id", sa.String(64)),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("completed_at", _TS),
+    # When the refund was last sent to its wallet, once it has been sent again (migration
+    # 0009); NULL: sent once only, as it was made. A wallet that does not deduplicate
+    # refunds is sent one again only long after this (gateway.refunds).
+    sa.Column("last_sent_at", _TS),
     sa.UniqueConstraint("acquirer_id", "refund_request_id", name="uq_refunds_request"),
     sa.CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
     sa.Index(

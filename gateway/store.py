@@ -749,6 +749,37 @@ class Store:
         )
         return found[0] if found else None
 
+    async def refund_last_sent(self, refund: Refund) -> datetime:
+        """When ``refund`` was last sent to its wallet: as :meth:`claim_refund_resend`
+        recorded it, else when the refund was made (its first send follows at once)."""
+        query = sa.select(refunds.c.last_sent_at, refunds.c.created_at).where(
+            refunds.c.refund_id == refund.refund_id
+        )
+        async with self._guard(), self._reader.connect() as connection:
+            row = (await connection.execute(query)).one()
+        sent: datetime = row.last_sent_at or row.created_at
+        # SQLite hands back naive datetimes; everything written is UTC.
+        return sent if sent.tzinfo is not None else sent.replace(tzinfo=UTC)
+
+    async def claim_refund_resend(
+        self, refund: Refund, *, at: datetime, last_sent_before: datetime
+    ) -> bool:
+        """Record that ``refund`` is sent again ``at``, if it is still unresolved and was
+        last sent before ``last_sent_before``; whether it was. A compare-and-set: of two
+        instances deciding to send it again, only one may."""
+        async with self._transaction() as connection:
+            claimed = await connection.execute(
+                refunds.update()
+                .where(
+                    refunds.c.refund_id == refund.refund_id,
+                    refunds.c.status.in_([RefundStatus.PENDING.value, RefundStatus.UNKNOWN.value]),
+                    sa.func.coalesce(refunds.c.last_sent_at, refunds.c.created_at)
+                    < last_sent_before,
+                )
+                .values(last_sent_at=at)
+            )
+        return claimed.rowcount == 1
+
     async def unresolved_refunds(
         self,
         *,

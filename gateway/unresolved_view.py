@@ -3,8 +3,10 @@ has not told, past a given age.
 
 Recovery keeps asking the wallet about every one of them; most resolve within a minute.
 What is still here after the recovery deadline is a wallet that cannot cancel (the
-payment stays UNKNOWN: only the wallet knows whether it charged) or a wallet that is not
-answering at all — for an operator to settle with the wallet, by its own report.
+payment stays UNKNOWN: only the wallet knows whether it charged), a wallet that is not
+answering at all, or a refund to a wallet that would pay it twice if sent again and whose
+records cannot settle it (none can be asked, or its record of the refund disagrees with
+ours) — for an operator to settle with the wallet, by its own report.
 """
 
 from __future__ import annotations

@@ -45,9 +45,17 @@ How Causeway's contract maps onto it:
 - ``build_refund`` is a ``cancel`` with ``cancel_amount`` = ``refund_from_amount``, naming
   the payment the same way. KakaoPay has no refund request id: ``refund_request_id``
   travels in ``payload`` (echoed back, stored with the cancel), on which the simulator
-  deduplicates; the real wallet does not, so there a retried refund could pay twice
-  unless the hub first looks for its ``payload`` among the cancels that ``order`` lists
-  in ``payment_action_details``.
+  deduplicates (unless told to behave as the real wallet, ``refunds_deduplicated=False``);
+  the real wallet does not, so a retried refund could pay twice. The connector declares
+  ``refunds_deduplicated=False`` and is a :class:`~connectors.RefundInquiry`: the hub
+  looks for the refund's ``payload`` among the cancels ``order`` lists in
+  ``payment_action_details`` before it ever sends that refund again.
+- ``build_inquire_refund`` is ``order`` for the refunded payment, named as
+  ``build_inquire`` names it. ``parse_inquire_refund`` finds the ``CANCEL`` entry whose
+  ``payload`` is ``refund_request_id``: found, with its ``aid`` as ``wallet_refund_id``;
+  an entry of another kind or amount, or two of them, is a protocol error (never a
+  success). No such entry on a charged payment (``SUCCESS_PAYMENT``,
+  ``PART_CANCEL_PAYMENT``, ``CANCEL_PAYMENT``) means absent; anything else does not tell.
 - "A cancel wins" holds by construction with the real wallet (no money moves until the
   hub calls ``approve``); the simulator, approving by itself, instead closes a
   ``partner_order_id`` cancelled before its ``ready`` arrived.
@@ -94,6 +102,7 @@ from connectors import (
     OperationNotSupported,
     PaymentResult,
     PayRequest,
+    RefundLookup,
     RefundRequest,
     RefundResult,
 )
@@ -101,7 +110,12 @@ from connectors._time import utc_now
 from connectors.kakaopay import _results, _translate
 from connectors.kakaopay._envelope import Envelope
 from connectors.kakaopay._settings import load_settings
-from connectors.kakaopay._wire import CancelResponse, OrderResponse, ReadyResponse
+from connectors.kakaopay._wire import (
+    CancelResponse,
+    OrderResponse,
+    PaymentActionType,
+    ReadyResponse,
+)
 
 __all__ = ["KakaoPayConnector"]
 
@@ -115,7 +129,8 @@ def _unknown(response: httpx.Response) -> str:
 
 
 class KakaoPayConnector:
-    """A :class:`connectors.Connector` for KakaoPay's online payment API.
+    """A :class:`connectors.Connector` and :class:`connectors.RefundInquiry` for KakaoPay's
+    online payment API.
 
     It is also its own :class:`connectors.ConnectorFactory`. ``clock`` is accepted for the
     uniform factory signature; KakaoPay's requests carry no timestamp to stamp.
@@ -140,7 +155,7 @@ class KakaoPayConnector:
             # The acquirer presents the traveller's code; the redirect is KakaoPay's side.
             modes=frozenset({"PaymentCode"}),
             # The real wallet takes no refund request id (see above): a refund sent again
-            # could pay twice.
+            # could pay twice, so the hub asks (build_inquire_refund) before it does.
             refunds_deduplicated=False,
         )
         self._cid = config.cid
@@ -232,3 +247,47 @@ class KakaoPayConnector:
                 None if cancelled is None else str(cancelled.total),
             )
         return _results.refund_result(answer)
+
+    def build_inquire_refund(self, request: RefundRequest) -> httpx.Request:
+        """``order`` for the refunded payment (by ``tid``, else ``partner_order_id``), whose
+        ``payment_action_details`` list its cancels."""
+        self._check_currency(request.refund_from_amount)  # the amounts compared are won
+        body = _translate.refund_order_body(request, self._cid)
+        return self._envelope.request(_ORDER, body.to_bytes())
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        answer = self._envelope.read(_ORDER, response, OrderResponse)
+        if answer is None:
+            return RefundLookup.unknown(_unknown(response))
+        if not isinstance(answer, OrderResponse):
+            return RefundLookup.unknown(f"order refused: {answer.message}")
+        echo = self._envelope.check_echo
+        echo(_ORDER, "partner_order_id", request.wallet_request_id, answer.partner_order_id)
+        echo(_ORDER, "tid", request.wallet_payment_id, answer.tid)
+        if answer.payment_action_details is None:
+            return RefundLookup.unknown("order lists no payment_action_details")
+        payload = request.refund_request_id
+        ours = [a for a in answer.payment_action_details if a.payload == payload]
+        if not ours:
+            return _results.refund_absence(answer, payload)
+        refuse = self._envelope.refuse
+        if len(ours) > 1:
+            # Refunded more than once under one id: for an operator, not for a guess.
+            raise refuse(_ORDER, f"{len(ours)} entries carry payload {payload!r}")
+        action = ours[0]
+        if PaymentActionType.read(action.payment_action_type) is not PaymentActionType.CANCEL:
+            raise refuse(
+                _ORDER, f"the entry with payload {payload!r} is {action.payment_action_type!r}"
+            )
+        wanted = request.refund_from_amount.value
+        if action.amount != wanted:
+            # Not the refund the hub asked for, whatever carries its id: never a success.
+            raise refuse(
+                _ORDER,
+                f"the cancel with payload {payload!r} is of {action.amount} won, not {wanted}",
+            )
+        return RefundLookup.found(
+            wallet_refund_id=action.aid, refunded_at=_translate.parse_time(action.approved_at)
+        )

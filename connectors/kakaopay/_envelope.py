@@ -80,6 +80,10 @@ class Envelope:
         if sent is not None and echoed is not None and echoed != sent:
             raise self._error(f"{api}: answer is for {field} {echoed!r}, not {sent!r}", 200)
 
+    def refuse(self, api: str, problem: str) -> WalletProtocolError:
+        """The error for an answer to ``api`` that parses but cannot be taken as it is."""
+        return self._error(f"{api}: {problem}", 200)
+
     def _parse(self, api: str, response: httpx.Response, model: type[AnswerT]) -> AnswerT:
         status = response.status_code
         try:

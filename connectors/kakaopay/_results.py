@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from connectors import CancelResult, PaymentResult, RefundResult
+from connectors import CancelResult, PaymentResult, RefundLookup, RefundResult
 from connectors.kakaopay._translate import parse_time
 from connectors.kakaopay._wire import (
     ApprovalFailure,
@@ -22,7 +22,7 @@ from connectors.kakaopay._wire import (
     ReadyResponse,
 )
 
-__all__ = ["cancel_result", "inquiry_result", "pay_result", "refund_result"]
+__all__ = ["cancel_result", "inquiry_result", "pay_result", "refund_absence", "refund_result"]
 
 
 def _approval_failure(extras: MethodResult | None, fallback: str, message: str) -> PaymentResult:
@@ -191,5 +191,38 @@ def refund_result(answer: CancelResponse | ErrorBody) -> RefundResult:
             | None
         ):
             return RefundResult.pending(f"payment status {answer.status!r} after refund")
+        case unreachable:
+            assert_never(unreachable)
+
+
+def refund_absence(answer: OrderResponse, payload: str) -> RefundLookup:
+    """What an ``order`` answer listing no cancel with ``payload`` says of that refund.
+
+    Only a payment that was charged has its cancels listed in full: there, the refund is
+    absent. In any other status (one not yet approved, or one KakaoPay does not define)
+    the list is no evidence that a refund never happened, so the answer does not tell.
+    """
+    status = answer.status
+    match PaymentStatus.read(status):
+        case (
+            PaymentStatus.SUCCESS_PAYMENT
+            | PaymentStatus.PART_CANCEL_PAYMENT
+            | PaymentStatus.CANCEL_PAYMENT
+        ):
+            return RefundLookup.absent(f"no cancel of {answer.tid} carries payload {payload!r}")
+        case (
+            PaymentStatus.READY
+            | PaymentStatus.SEND_TMS
+            | PaymentStatus.OPEN_PAYMENT
+            | PaymentStatus.SELECT_METHOD
+            | PaymentStatus.ARS_WAITING
+            | PaymentStatus.AUTH_PASSWORD
+            | PaymentStatus.ISSUED_SID
+            | PaymentStatus.FAIL_AUTH_PASSWORD
+            | PaymentStatus.QUIT_PAYMENT
+            | PaymentStatus.FAIL_PAYMENT
+            | None
+        ):
+            return RefundLookup.unknown(f"payment status {status!r}: its cancels prove nothing")
         case unreachable:
             assert_never(unreachable)

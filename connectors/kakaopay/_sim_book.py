@@ -5,8 +5,9 @@ applying the rules the package docstring states: ``order`` and ``cancel`` findin
 payment by ``tid`` (or ``partner_order_id`` without one), ``ready`` deduplicated by
 ``partner_order_id``, the traveller approving by themself once ``approve_at`` has come,
 ``cancel`` without an amount reversing everything, ``cancel`` with one refunding that much
-(deduplicated by ``payload``), and a ``partner_order_id`` cancelled before its ``ready``
-closed for good. Bad bodies raise :class:`WalletError`, answered as KakaoPay's error body.
+(deduplicated by ``payload``, unless built not to, as the real wallet), and a
+``partner_order_id`` cancelled before its ``ready`` closed for good. Bad bodies raise
+:class:`WalletError`, answered as KakaoPay's error body.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ class WalletBook:
         single_payment_limit: int | None,
         approval_delay_seconds: float,
         clock: Callable[[], float],
+        refunds_deduplicated: bool = True,
     ) -> None:
         self._cid = cid
+        self._deduplicate = refunds_deduplicated
         self._limit = single_payment_limit
         self._delay = approval_delay_seconds
         self._clock = clock
@@ -203,8 +206,8 @@ class WalletBook:
         value = integer(body, "cancel_amount", minimum=1)
         if tax_free > value:
             raise WalletError(INVALID_PARAMETER, "cancel_tax_free_amount exceeds cancel_amount")
-        if payload is None:
-            return self._refund(payment, value, None)
+        if payload is None or not self._deduplicate:
+            return self._refund(payment, value, payload)
         if payload in payment.refunds:
             first, answer = payment.refunds[payload]
             if first != value:

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta, timezone
 from connectors import CancelRequest, InquireRequest, PayRequest, RefundRequest
 from connectors.kakaopay._wire import CancelBody, OrderBody, ReadyBody
 
-__all__ = ["KST", "cancel_body", "order_body", "parse_time", "ready_body", "refund_body"]
+__all__ = [
+    "KST",
+    "cancel_body",
+    "order_body",
+    "parse_time",
+    "ready_body",
+    "refund_body",
+    "refund_order_body",
+]
 
 #: KakaoPay writes local Korean time without an offset; Korea keeps no summer time.
 KST = timezone(timedelta(hours=9), "KST")
@@ -52,6 +60,12 @@ def _payment_keys(tid: str | None, wallet_request_id: str) -> tuple[str | None, 
 
 
 def order_body(request: InquireRequest, cid: str) -> OrderBody:
+    tid, order_id = _payment_keys(request.wallet_payment_id, request.wallet_request_id)
+    return OrderBody(cid=cid, tid=tid, partner_order_id=order_id)
+
+
+def refund_order_body(request: RefundRequest, cid: str) -> OrderBody:
+    """``order`` for the payment a refund is of: its cancels are listed there."""
     tid, order_id = _payment_keys(request.wallet_payment_id, request.wallet_request_id)
     return OrderBody(cid=cid, tid=tid, partner_order_id=order_id)
 

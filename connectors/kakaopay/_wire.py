@@ -24,6 +24,8 @@ __all__ = [
     "MethodResult",
     "OrderBody",
     "OrderResponse",
+    "PaymentAction",
+    "PaymentActionType",
     "PaymentStatus",
     "ReadyBody",
     "ReadyResponse",
@@ -54,6 +56,21 @@ class PaymentStatus(enum.StrEnum):
         """The status, or ``None`` for a value KakaoPay does not define (maps to pending)."""
         try:
             return cls(value)
+        except ValueError:
+            return None
+
+
+class PaymentActionType(enum.StrEnum):
+    """What one entry of ``order``'s ``payment_action_details`` did to the payment."""
+
+    PAYMENT = "PAYMENT"  # the approval: money taken
+    CANCEL = "CANCEL"  # a cancel, whole or partial: money given back
+    ISSUED_SID = "ISSUED_SID"  # a subscription id issued (subscriptions only)
+
+    @classmethod
+    def read(cls, value: str | None) -> PaymentActionType | None:
+        try:
+            return cls(value or "")
         except ValueError:
             return None
 
@@ -174,6 +191,30 @@ class ReadyResponse(_Response):
     created_at: str | None = None
 
 
+class PaymentAction(_Response):
+    """One entry of ``payment_action_details``: a call that moved the payment's money.
+
+    What is known of it, and from where (checked while building the refund inquiry):
+    KakaoPay's developer guide documents ``payload`` as an optional string of up to 200
+    characters sent with ``cancel`` and kept with that request, and ``aid`` as the unique
+    id of each approve or cancel call (20 characters); the ``cancel`` answer carries that
+    ``aid`` and echoes ``payload``. The entry's fields (``aid``, ``approved_at``,
+    ``amount``, ``point_amount``, ``discount_amount``, ``payment_action_type`` of
+    ``PAYMENT``, ``CANCEL`` or ``ISSUED_SID``, and ``payload``) are as integrations
+    built against the live API model the ``order`` answer; the reference page for
+    ``order`` itself could not be retrieved to confirm them, so check it before going
+    live. Published sample answers leave ``payload`` out of entries sent without one (the
+    simulator writes ``""``), and some leave out ``amount``: every field is optional here,
+    and the connector never counts an entry missing what it needs as the refund.
+    """
+
+    aid: str | None = None
+    approved_at: str | None = None
+    amount: int | None = None
+    payment_action_type: str | None = None
+    payload: str | None = None
+
+
 class OrderResponse(_Response):
     tid: str = Field(min_length=1)
     cid: str | None = None
@@ -190,6 +231,9 @@ class OrderResponse(_Response):
     #: Why approval failed, on ``FAIL_PAYMENT``: the simulator's extension, carrying what
     #: the -780 answer to ``approve`` would have told a hub that approves by itself.
     extras: MethodResult | None = None
+    #: Every approval and cancel of the payment, oldest first; ``None`` when the answer
+    #: leaves the list out (then it says nothing of any refund).
+    payment_action_details: list[PaymentAction] | None = None
 
 
 class CancelResponse(_Response):

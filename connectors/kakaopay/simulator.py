@@ -3,8 +3,9 @@
 It answers ``POST {path_prefix}/ready``, ``/order`` and ``/cancel`` as KakaoPay's online
 payment API would, with the liberties the package docstring lists (``order`` and ``cancel``
 look a payment up by ``tid``, as KakaoPay does, or by ``partner_order_id`` when no ``tid``
-is sent; full cancel without ``cancel_amount``; refund dedup by ``payload``; the failed
-approval's ``extras`` in ``order``). It checks ``Authorization: SECRET_KEY
+is sent; full cancel without ``cancel_amount``; refund dedup by ``payload``, unless
+``refunds_deduplicated`` is off, as with the real wallet; the failed approval's ``extras``
+in ``order``). It checks ``Authorization: SECRET_KEY
 <key>`` (anything else gets HTTP 401 with error -401), keeps balances, deduplicates, keeps a
 ledger, and plays every traveller: ``approval_delay_seconds`` after ``ready`` the traveller
 approves, which charges their KakaoPay Money or fails the payment (unknown user, above
@@ -84,7 +85,9 @@ class SimulatedAccount:
 class SimulatedWallet:
     """How to build a simulated KakaoPay. ``cid`` and ``secret_key`` are what the hub must
     present; ``single_payment_limit`` is in won; ``clock`` (monotonic seconds) times the
-    travellers' approvals, so tests can move it."""
+    travellers' approvals, so tests can move it. ``refunds_deduplicated=False`` makes
+    refunds behave as the real KakaoPay's: a cancel sent twice with one ``payload`` refunds
+    twice (the ``payload`` is only recorded)."""
 
     cid: str
     secret_key: str = field(repr=False)
@@ -94,6 +97,7 @@ class SimulatedWallet:
     latency_seconds: float = 0.0
     path_prefix: str = "/online/v1/payment"
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    refunds_deduplicated: bool = True
 
 
 def create_simulator(wallet: SimulatedWallet) -> Starlette:
@@ -104,6 +108,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         single_payment_limit=wallet.single_payment_limit,
         approval_delay_seconds=wallet.approval_delay_seconds,
         clock=wallet.clock,
+        refunds_deduplicated=wallet.refunds_deduplicated,
     )
     faults = Faults(latency_seconds=wallet.latency_seconds)
     expected = f"SECRET_KEY {wallet.secret_key}".encode()

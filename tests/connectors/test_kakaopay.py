@@ -22,6 +22,8 @@ from connectors import (
     OperationNotSupported,
     Outcome,
     PayRequest,
+    RefundInquiry,
+    RefundPresence,
     RefundRequest,
     WalletProtocolError,
     build_connector,
@@ -420,6 +422,116 @@ def test_a_refund_answer_for_another_cancel_is_rejected(
         connector.parse_refund(REFUND, answer(body))
 
 
+# --- refund inquiry (order's payment_action_details) -----------------------------------
+
+
+def test_a_refund_is_looked_up_with_order_naming_the_payment(
+    connector: KakaoPayConnector,
+) -> None:
+    request = connector.build_inquire_refund(REFUND)
+    assert (request.method, request.url.path) == ("POST", f"{PREFIX}/order")
+    assert request.headers["authorization"] == f"SECRET_KEY {SECRET}"
+    assert sent(request) == {"cid": "TC0ONETIME", "tid": TID}
+    without_tid = connector.build_inquire_refund(replace(REFUND, wallet_payment_id=None))
+    assert sent(without_tid) == {"cid": "TC0ONETIME", "partner_order_id": "pay-7c1f0a3e-w1"}
+    with pytest.raises(OperationNotSupported, match="JPY"):
+        connector.build_inquire_refund(replace(REFUND, refund_from_amount=Amount("JPY", 600)))
+
+
+def test_the_cancel_carrying_the_refund_id_is_the_refund(connector: KakaoPayConnector) -> None:
+    found = connector.parse_inquire_refund(REFUND, answer(recorded("order_part_cancel")))
+    assert found.presence is RefundPresence.FOUND
+    assert found.wallet_refund_id == "A6a1c2e3f4b5d6a7c8f1"  # the cancel's aid
+    assert found.refunded_at == datetime(2026, 3, 1, 9, 30, 45, tzinfo=UTC)
+
+
+def with_actions(status: str, *actions: dict[str, Any]) -> str:
+    body = json.loads(recorded("order_part_cancel"))
+    body["status"] = status
+    body["payment_action_details"] = [body["payment_action_details"][0], *actions]
+    return json.dumps(body)
+
+
+def cancel_action(**changes: Any) -> dict[str, Any]:
+    action: dict[str, Any] = json.loads(recorded("order_part_cancel"))["payment_action_details"][1]
+    return action | changes
+
+
+@pytest.mark.parametrize("status", [*PaymentStatus, "HOLD_PAYMENT", ""])
+def test_without_it_only_a_charged_payment_proves_the_refund_absent(
+    connector: KakaoPayConnector, status: str
+) -> None:
+    other = cancel_action(payload="rfd-54-w1")  # another refund of the same payment
+    lookup = connector.parse_inquire_refund(REFUND, answer(with_actions(status, other)))
+    charged = {
+        PaymentStatus.SUCCESS_PAYMENT,
+        PaymentStatus.PART_CANCEL_PAYMENT,
+        PaymentStatus.CANCEL_PAYMENT,
+    }
+    expected = RefundPresence.ABSENT if status in charged else RefundPresence.UNKNOWN
+    assert lookup.presence is expected
+    assert lookup.wallet_refund_id is None
+
+
+def test_a_payment_with_no_cancel_has_not_got_the_refund(connector: KakaoPayConnector) -> None:
+    lookup = connector.parse_inquire_refund(REFUND, answer(recorded("order_success")))
+    assert lookup.presence is RefundPresence.ABSENT
+    assert "rfd-55-w1" in lookup.message
+
+
+def test_an_answer_that_does_not_list_the_cancels_does_not_tell(
+    connector: KakaoPayConnector,
+) -> None:
+    body = json.loads(recorded("order_success"))
+    del body["payment_action_details"]
+    lookup = connector.parse_inquire_refund(REFUND, answer(json.dumps(body)))
+    assert lookup.presence is RefundPresence.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"<html>Bad Gateway</html>", 502),
+        (recorded("error_unauthorized"), 401),
+        (recorded("error_tid_not_found"), 400),  # asked by the tid the refund was sent with
+    ],
+    ids=["5xx", "refused", "no-such-tid"],
+)
+def test_a_failed_lookup_does_not_tell(
+    connector: KakaoPayConnector, body: bytes, status: int
+) -> None:
+    lookup = connector.parse_inquire_refund(REFUND, answer(body, status))
+    assert lookup.presence is RefundPresence.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("actions", "problem"),
+    [
+        ([cancel_action(amount=5509)], "5509 won, not 5508"),
+        ([cancel_action(amount=None)], "None won"),
+        ([cancel_action(payment_action_type="PAYMENT")], "'PAYMENT'"),
+        ([cancel_action(payment_action_type="REFUND")], "'REFUND'"),
+        ([cancel_action(), cancel_action(aid="A6a1c2e3f4b5d6a7c8f2")], "2 entries"),
+    ],
+    ids=["other-amount", "no-amount", "a-payment", "unknown-type", "twice"],
+)
+def test_a_record_of_the_refund_that_disagrees_with_it_is_never_found(
+    connector: KakaoPayConnector, actions: list[dict[str, Any]], problem: str
+) -> None:
+    body = with_actions("PART_CANCEL_PAYMENT", *actions)
+    with pytest.raises(WalletProtocolError, match=problem) as caught:
+        connector.parse_inquire_refund(REFUND, answer(body))
+    assert caught.value.connector == "kakaopay"
+
+
+def test_a_lookup_answer_about_another_payment_is_rejected(connector: KakaoPayConnector) -> None:
+    other = b'"tid": "T0000000000000000000"'
+    body = recorded("order_part_cancel").replace(b'"tid": "T6a1c2e3f4b5d6a7c8e9"', other)
+    assert body != recorded("order_part_cancel")
+    with pytest.raises(WalletProtocolError, match="tid"):
+        connector.parse_inquire_refund(REFUND, answer(body))
+
+
 # --- HTTP status and garbage ------------------------------------------------------------
 
 
@@ -490,6 +602,8 @@ def test_a_garbled_order_answer_is_a_protocol_error(
 
 def test_it_is_a_connector_with_its_capabilities(connector: KakaoPayConnector) -> None:
     assert isinstance(connector, Connector)
+    assert isinstance(connector, RefundInquiry)  # its refunds are looked up, never resent
+    assert connector.capabilities.refunds_deduplicated is False
     assert connector.name == "kakaopay"
     assert connector.capabilities.operations == frozenset(Operation)
     assert connector.capabilities.currencies == {"KRW"}

@@ -19,8 +19,11 @@ from connectors import (
     Outcome,
     PaymentResult,
     PayRequest,
+    RefundLookup,
+    RefundPresence,
     RefundRequest,
     RefundResult,
+    WalletProtocolError,
     WalletTimeout,
     exchange,
 )
@@ -150,6 +153,10 @@ class Hub:
     async def refund(self, request: RefundRequest) -> RefundResult:
         response = await self._send(self.connector.build_refund(request))
         return self.connector.parse_refund(request, response)
+
+    async def look_up(self, request: RefundRequest) -> RefundLookup:
+        response = await self._send(self.connector.build_inquire_refund(request))
+        return self.connector.parse_inquire_refund(request, response)
 
     async def sim(self, path: str) -> Any:
         response = await self.client.get(f"/_sim/{path}")
@@ -385,6 +392,36 @@ async def test_partial_and_full_refunds_then_no_more(hub: Hub) -> None:
     assert await hub.balance("KP-1") == 100_000
     assert await hub.kinds() == [("pay", 11016), ("refund", 5000), ("refund", 6016)]
     assert (await hub.inquire()).code == "ORDER_IS_CLOSED"
+
+
+async def test_order_lists_each_refund_under_its_payload(hub: Hub) -> None:
+    tid = (await hub.pay()).wallet_payment_id
+    made = await hub.refund(refund_of("rfd-1", 5000, tid=tid))
+
+    found = await hub.look_up(refund_of("rfd-1", 5000, tid=tid))
+    never_sent = await hub.look_up(refund_of("rfd-2", 5000, tid=tid))
+
+    assert found.presence is RefundPresence.FOUND
+    assert found.wallet_refund_id == made.wallet_refund_id
+    assert never_sent.presence is RefundPresence.ABSENT
+    assert hub.sent[-1] == {"cid": CID, "tid": tid}  # order, by the payment's tid
+
+
+async def test_like_the_real_wallet_it_can_refund_one_payload_twice(
+    wallet: SimulatedWallet,
+) -> None:
+    app = create_simulator(replace(wallet, refunds_deduplicated=False))
+    async for client in _client(app):
+        hub = Hub(KakaoPayConnector("kakaopay", settings()), client)
+        tid = (await hub.pay()).wallet_payment_id
+        twice = refund_of("rfd-1", 1000, tid=tid)
+
+        assert (await hub.refund(twice)).outcome is Outcome.SUCCEEDED
+        assert (await hub.refund(twice)).outcome is Outcome.SUCCEEDED
+
+        assert await hub.kinds() == [("pay", 11016), ("refund", 1000), ("refund", 1000)]
+        with pytest.raises(WalletProtocolError, match="2 entries"):
+            await hub.look_up(twice)  # for an operator: never counted as one refund
 
 
 async def test_an_over_refund_is_refused_whole_and_stays_refused(hub: Hub) -> None:
