@@ -165,6 +165,20 @@ class RandomFaults(Faults):
             self._random.seed(self.seed)
         return changed
 
+    def in_force(self) -> dict[str, Any]:
+        """The faults of :class:`Faults`, and each random one set away from its default.
+
+        For a simulator that grew random faults after its callers were written: make its
+        :meth:`to_json` this, and a caller who never sets a random fault gets the answer
+        it always got from ``POST /_sim/faults``.
+        """
+        defaults = RandomFaults()
+        return {
+            key: getattr(self, key)
+            for key in self.KEYS
+            if key in Faults.KEYS or getattr(self, key) != getattr(defaults, key)
+        }
+
     def _strikes(self, kind: str, rate: float, *, unless: bool = False) -> bool:
         # Draw even at rate 0 (or when ``unless`` rules the fault out), so the sequence a
         # seed gives does not depend on which faults are switched on.

@@ -3,8 +3,9 @@ merchant received tell one consistent story?
 
 It reads three kinds of evidence — the gateway's tables (payments, their events, refunds,
 postings, the notification outbox), each simulated wallet's ledger (``GET /_sim/ledger``:
-``pay``, ``reverse`` and ``refund`` entries keyed by the hub's wallet-side request ids) and
-the merchant's inbox (the signed ``notifyPayment`` bodies it received) — plus, optionally,
+``pay``, ``reverse`` and ``refund`` entries keyed by the hub's wallet-side request ids,
+whatever the wallet's protocol calls them: :meth:`WalletEntry.from_json`) and the
+merchant's inbox (the signed ``notifyPayment`` bodies it received) — plus, optionally,
 every answer the merchant got, and checks:
 
 =================  ==============================================================
@@ -55,6 +56,7 @@ __all__ = [
     "PaymentRow",
     "PostingRow",
     "RefundRow",
+    "RouteCounts",
     "WalletEntry",
     "audit",
     "read_ledger",
@@ -118,6 +120,13 @@ class LedgerRow:
     status: str
 
 
+#: What each simulator's ledger calls the hub's ids (``GET /_sim/ledger``), protocol by
+#: protocol: Alipay+, SNAP BI, WeChat Pay. Each names the hub's ``wallet_request_id`` and
+#: refund id; the rest of an entry (kind, amount in minor units, currency) is common.
+_PAYMENT_KEYS = ("payment_request_id", "partner_reference_no", "out_trade_no")
+_REFUND_KEYS = ("refund_request_id", "partner_refund_no", "out_refund_no")
+
+
 @dataclass(frozen=True, slots=True)
 class WalletEntry:
     """One movement in a simulated wallet's own ledger."""
@@ -130,10 +139,18 @@ class WalletEntry:
 
     @classmethod
     def from_json(cls, entry: Mapping[str, Any]) -> WalletEntry:
+        """An entry of any simulator's ledger, whatever its protocol calls the ids.
+
+        Raises ``ValueError`` for an entry that names no payment in a known way.
+        """
+        payment = next((key for key in _PAYMENT_KEYS if key in entry), None)
+        if payment is None:
+            raise ValueError(f"a wallet ledger entry without a payment id: {sorted(entry)}")
+        refund = next((entry[key] for key in _REFUND_KEYS if key in entry), None)
         return cls(
             str(entry["kind"]),
-            str(entry["payment_request_id"]),
-            entry.get("refund_request_id"),
+            str(entry[payment]),
+            None if refund is None else str(refund),
             int(entry["amount"]),
             str(entry["currency"]),
         )
@@ -189,11 +206,23 @@ class Check:
 
 
 @dataclass
+class RouteCounts:
+    """What one route saw: its payments and refunds by state, as the gateway recorded
+    them, and its wallet's movements by kind, as the wallet's ledger has them."""
+
+    payments: Counter[str] = field(default_factory=Counter)
+    refunds: Counter[str] = field(default_factory=Counter)
+    movements: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
 class Audit:
     checks: list[Check]
     notes: list[str]
     payments: Counter[str]
     refunds: Counter[str]
+    #: Route name → its counts: every route with a payment or a wallet ledger.
+    routes: dict[str, RouteCounts] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -256,6 +285,7 @@ def audit(evidence: Evidence) -> Audit:
         notes=[],
         payments=Counter(p.status for p in evidence.payments),
         refunds=Counter(r.status for r in evidence.refunds),
+        routes=_route_counts(evidence),
     )
     wallet_by_payment: dict[str, list[WalletEntry]] = defaultdict(list)
     for entries in evidence.wallets.values():
@@ -275,6 +305,18 @@ def audit(evidence: Evidence) -> Audit:
         _answers(evidence),
     ]
     return result
+
+
+def _route_counts(evidence: Evidence) -> dict[str, RouteCounts]:
+    counts: dict[str, RouteCounts] = defaultdict(RouteCounts)
+    route_of = {p.payment_id: p.route for p in evidence.payments}
+    for p in evidence.payments:
+        counts[p.route].payments[p.status] += 1
+    for r in evidence.refunds:
+        counts[route_of.get(r.payment_id, "?")].refunds[r.status] += 1
+    for route, entries in evidence.wallets.items():
+        counts[route].movements.update(e.kind for e in entries)
+    return dict(sorted(counts.items()))
 
 
 def _final(evidence: Evidence) -> Check:

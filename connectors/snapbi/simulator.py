@@ -13,7 +13,11 @@ Its own control API, which is **not** part of SNAP::
                            "customer_id", "amount", "currency", "time"}, ...]
     GET  /_sim/accounts  [{"customer_id", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
-    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true} -> faults in force
+    GET  /_sim/struck    {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
+    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
+                          "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
+                          "slow_seconds": 3, "seed": 7}  -> the faults in force (a random
+                          one only once set; see _sim_faults)
 
 Example::
 
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -99,7 +103,13 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, service: str, operation: Callable[[Mapping[str, Any]], Answer]
     ) -> Response:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
+            return Response(status_code=400)
+        refused = faults.refuse()  # before the wallet looks at the call: nothing happens
+        if refused is not None:
+            return refused
         path = request.url.path
         async with lock:
             book.settle()
@@ -116,13 +126,15 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             except SnapError as exc:
                 answer = exc.answer
         body = faults.distort(answer.body(service), service)
-        await faults.delay()  # after the books are written
         status = int(body["responseCode"][:3])
-        return Response(
-            encode(body),
-            status_code=status,
-            media_type="application/json",
-            headers={"X-TIMESTAMP": now()},
+        # After the books are written (see RandomFaults.deliver): late, a 500 or nothing.
+        return await faults.deliver(
+            Response(
+                encode(body),
+                status_code=status,
+                media_type="application/json",
+                headers={"X-TIMESTAMP": now()},
+            )
         )
 
     async def pay(request: Request) -> Response:
@@ -152,7 +164,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": book.accounts_json},
+                views={"accounts": book.accounts_json, "struck": lambda: faults.struck},
                 lock=lock,
                 settle=book.settle,  # an approval that fell due shows in the books as it would
             ),

@@ -10,13 +10,18 @@ deduplicates on ``out_trade_no`` and ``out_refund_no``, and keeps a ledger. Paym
 on ``/secapi/`` is not simulated.
 
 Its control API, which is **not** part of WeChat Pay and is unsigned, is the one
-:mod:`connectors.conformance` documents, plus ``GET /_sim/accounts``::
+:mod:`connectors.conformance` documents, plus ``GET /_sim/accounts``, ``GET /_sim/struck``
+and the random faults ``causeway chaos`` injects::
 
     GET  /_sim/ledger    [{"kind", "out_trade_no", "out_refund_no", "openid", "amount",
                            "currency", "time"}, ...]             amounts in fen
     GET  /_sim/accounts  [{"openid", "name", "balance", "currency"}, ...]
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
-    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true} -> faults in force
+    GET  /_sim/struck    {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
+    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
+                          "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
+                          "slow_seconds": 3, "seed": 7}  -> the faults in force (a random
+                          one only once set; see _sim_faults)
 
 Example::
 
@@ -35,22 +40,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.conformance import ConformanceTarget
-from connectors.simulation import Faults, control_routes
+from connectors.simulation import control_routes
 from connectors.wechatpay import WeChatPayConnector
 from connectors.wechatpay._sim_book import WalletBook
+from connectors.wechatpay._sim_faults import Faults
 from connectors.wechatpay._sim_wire import BadRequest, failure, refused
 from connectors.wechatpay._xml import Signer, XmlError, decode, encode
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
 _XML = "text/xml; charset=UTF-8"
-#: The value the ``unknown_status`` fault puts where a status belongs: not a WeChat one.
-_UNDEFINED_STATUS = "PROCESSING"
 
 _Operation = Callable[[Mapping[str, str]], dict[str, str]]
 
@@ -118,9 +122,8 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 business = operation(fields)
             except BadRequest as exc:
                 business = failure("PARAM_ERROR", str(exc))
-            if faults.unknown_status and status_field is not None:
-                where = status_field if status_field in business else "result_code"
-                business[where] = _UNDEFINED_STATUS
+            # A copy: the book may have handed out an answer it keeps for repeats.
+            business = faults.disguise(business, status_field)
         return signed(fields, business)
 
     def signed(request: Mapping[str, str], business: dict[str, str]) -> dict[str, str]:
@@ -134,12 +137,18 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, operation: _Operation, status_field: str | None = None
     ) -> Response:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
+            return Response(status_code=400)
+        refused_call = faults.refuse()  # before the wallet looks at the call: nothing happens
+        if refused_call is not None:
+            return refused_call
         async with lock:
             book.settle_due(time.monotonic())
             body = answer(raw, operation, status_field)
-        await faults.delay()  # after the books are written
-        return Response(encode(body), media_type=_XML)
+        # After the books are written (see RandomFaults.deliver): late, a 500 or nothing.
+        return await faults.deliver(Response(encode(body), media_type=_XML))
 
     async def micropay(request: Request) -> Response:
         book.pay_requests += 1
@@ -164,7 +173,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": book.accounts_json},
+                views={"accounts": book.accounts_json, "struck": lambda: faults.struck},
                 lock=lock,
                 settle=lambda: book.settle_due(time.monotonic()),
             ),

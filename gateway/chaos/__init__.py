@@ -2,7 +2,9 @@
 
 A merchant plays thousands of seeded scripts (pay, pay twice at once, cancel, cancel
 before pay, partial and full refunds, declines) against a gateway running as a child
-process, while:
+process, paying with travellers of every wallet of the stage (``_wallets.WALLETS``: two
+Alipay+ wallets, a SNAP BI one and WeChat Pay, each routed by the hub like any route),
+while:
 
 - the simulated wallets answer late, refuse with 503 before doing anything, answer 500
   after writing their books, drop the connection after writing their books, or answer
@@ -41,22 +43,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors import RsaSigner, RsaVerifier
-from connectors.alipayplus.simulator import create_simulator
 from gateway.audit import Audit, Evidence, MerchantAnswer, Notice, WalletEntry, audit, read_ledger
 from gateway.chaos._faults import every, outage, restart, set_faults, start
 from gateway.chaos._merchant import SCRIPTS, Merchant
 from gateway.chaos._stage import (
     ACQUIRER,
-    WALLETS,
     ChildProcess,
     HubTimings,
     gateway_process,
     redis_process,
-    simulated_wallet,
-    travellers,
     write_config,
 )
 from gateway.chaos._urls import hide_password, is_hidden
+from gateway.chaos._wallets import WALLETS, control_calls, stage_simulator, travellers
 from gateway.client import AcquirerClient
 from gateway.errors import ConfigError
 from gateway.local import (
@@ -91,6 +90,7 @@ class ChaosOptions:
     redis_every: float = 15.0  # 0: never restart Redis
     outage_every: float = 7.0  # 0: the merchant's endpoint is never down
     settle_timeout: float = 180.0
+    patience: float = 60.0  # how long the merchant asks again while an answer is unknown
     postgres_url: str | None = field(default=None, repr=False)  # with its password, if any
     redis_url: str | None = field(default=None, repr=False)
     keep: bool = False
@@ -130,18 +130,25 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
     stack = AsyncExitStack()
     try:
         stack.callback(logging.getLogger("uvicorn.error").removeFilter, quiet)
-        ensure_local_keys(state, [ACQUIRER], list(WALLETS))  # kept between runs
+        # Kept between runs; only Alipay+ wallets sign with RSA (the others' credentials
+        # are the run's own, made with their simulators).
+        rsa_wallets = [w.psp_id for w in WALLETS if w.kind == "alipayplus"]
+        ensure_local_keys(state, [ACQUIRER], rsa_wallets)
         keys = state / "keys"
         acquirer_key = (keys / f"acquirer-{ACQUIRER}.pem").read_bytes()
         hub_key = (keys / "hub.pub.pem").read_bytes()
         inbox = AcquirerInbox(ACQUIRER, acquirer_key, hub_key)
-        wallets = [create_simulator(simulated_wallet(state, psp_id, people)) for psp_id in WALLETS]
+        wallets = [await stage_simulator(w, state, run_dir, people) for w in WALLETS]
+        # What each simulator lets the run do besides pay: random faults, order codes.
+        controls = {w.psp_id: control_calls(app) for w, app in zip(WALLETS, wallets, strict=True)}
         *wallet_servers, inbox_server = await stack.enter_async_context(
             serve_all([*wallets, inbox.app])
         )
         wallet_urls = {
-            psp_id: server.url for psp_id, server in zip(WALLETS, wallet_servers, strict=True)
+            w.psp_id: server.url for w, server in zip(WALLETS, wallet_servers, strict=True)
         }
+        faulty = {p: url for p, url in wallet_urls.items() if "struck" in controls[p]}
+        scan_urls = {p: url for p, url in wallet_urls.items() if {"scan", "hub"} <= controls[p]}
         port = free_port()  # the gateway's: it runs in a child process
         config = write_config(run_dir, wallet_urls, f"causeway-chaos-{run_id}:", options.timings)
 
@@ -160,8 +167,9 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         stack.push_async_callback(gateway.stop)
         await gateway.start()
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=20))
-        for n, url in enumerate(wallet_urls.values()):
-            await set_faults(http, url, options, seed=options.seed * 100 + n)
+        for n, psp_id in enumerate(wallet_urls):
+            if psp_id in faulty:
+                await set_faults(http, faulty[psp_id], options, seed=options.seed * 100 + n)
         client = AcquirerClient(
             http, gateway.url, ACQUIRER, RsaSigner(acquirer_key), RsaVerifier(hub_key)
         )
@@ -171,10 +179,11 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
             run_id,
             people,
             inbox_server.url + AcquirerInbox.PATH,
-            wallet_urls,
+            scan_urls,
+            patience=options.patience,
             weights=options.scripts,
         )
-        for url in wallet_urls.values():  # where the wallets' apps reach the hub
+        for url in scan_urls.values():  # where the wallets' apps reach the hub
             (await http.post(url + "/_sim/hub", json={"url": gateway.url})).raise_for_status()
 
         say(
@@ -205,7 +214,7 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
             await start(redis)
         if not gateway.running:
             await start(gateway)
-        for url in wallet_urls.values():
+        for url in faulty.values():
             await set_faults(http, url, options, seed=0, off=True)
         settled_at = time.monotonic()
         left = await _settle(database_url, merchant, options.settle_timeout)
@@ -213,16 +222,24 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         stats["unsettled_at_timeout"] = left
         await gateway.stop()
 
-        struck = {
-            psp_id: (await http.get(url + "/_sim/struck")).json()
-            for psp_id, url in wallet_urls.items()
-        }
+        struck = {p: (await http.get(url + "/_sim/struck")).json() for p, url in faulty.items()}
         ledgers = {
-            f"{psp_id.lower()}-aps": (await http.get(url + "/_sim/ledger")).json()
-            for psp_id, url in wallet_urls.items()
+            w.route: (await http.get(wallet_urls[w.psp_id] + "/_sim/ledger")).json()
+            for w in WALLETS
         }
         stats.update(
             payments_started=sum(merchant.scripts.values()),
+            wallets={
+                w.route: {
+                    "wallet": w.psp_id,
+                    "protocol": w.kind,
+                    "currency": w.currency,
+                    "started": merchant.wallets.get(w.psp_id, 0),
+                    "random faults": w.psp_id in faulty,
+                    "order codes": w.psp_id in scan_urls,
+                }
+                for w in WALLETS
+            },
             scripts=merchant.scripts,
             answers=dict(sorted(merchant.codes.items())),
             merchant_calls=merchant.calls,

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from gateway.audit import MerchantAnswer
-from gateway.chaos._stage import Traveller
+from gateway.chaos._wallets import Traveller
 from gateway.client import AcquirerClient, BadResponseSignature
 
 __all__ = ["SCRIPTS", "Merchant"]
@@ -55,12 +55,16 @@ class Merchant:
     run_id: str
     travellers: Sequence[Traveller]
     notify_url: str
-    wallet_urls: Mapping[str, str]  # psp id → its simulator, where a traveller scans
+    #: psp id → the simulator of each wallet whose traveller can scan an order code
+    #: (``POST /_sim/scan``); the order-code script is kept to those wallets.
+    scan_urls: Mapping[str, str]
     #: How long to keep asking while an answer stays unknown (seconds).
     patience: float = 60.0
     #: Every answer the merchant got, in the order it got them.
     answers: list[MerchantAnswer] = field(default_factory=list)
     scripts: dict[str, int] = field(default_factory=dict)
+    #: Payments started, by the psp id of the traveller's wallet.
+    wallets: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     #: Every answer the merchant got, by "api status code".
     codes: dict[str, int] = field(default_factory=dict)
@@ -110,7 +114,10 @@ class Merchant:
         self.scripts[script] = self.scripts.get(script, 0) + 1
         request_id = f"chaos-{self.run_id}-{number:06d}"
         people = [t for t in self.travellers if t.poor == (script == "declined")]
-        code = rng.choice(people).payment_code
+        traveller = rng.choice(people)  # spread over every wallet of the stage
+        code = traveller.payment_code
+        if script != "order code":  # whose wallet pays an order is known at the scan
+            self._started(traveller)
         if script == "unknown traveller":
             code = code[:-4] + "7777"  # the wallet's prefix, nobody's code
         amount = rng.randint(100, 500_000)  # THB minor units
@@ -185,7 +192,11 @@ class Merchant:
             code = str((answer or {})["orderCodeForm"]["codeDetails"][0]["codeValue"])
         except (KeyError, IndexError, TypeError):
             return
-        traveller = rng.choice([t for t in self.travellers if not t.poor])
+        scanners = [t for t in self.travellers if not t.poor and t.wallet in self.scan_urls]
+        if not scanners:
+            return  # no wallet of the stage scans: the order expires unpaid
+        traveller = rng.choice(scanners)
+        self._started(traveller)
         scan = {
             "code_value": code,
             "customer_id": traveller.customer_id,
@@ -195,7 +206,7 @@ class Merchant:
         # The wallet's app talks to the hub itself; if the hub is down, the traveller's
         # attempt fails and the order stays unpaid (or paid and unreported).
         with suppress(httpx.HTTPError):
-            await self.http.post(self.wallet_urls[traveller.wallet] + "/_sim/scan", json=scan)
+            await self.http.post(self.scan_urls[traveller.wallet] + "/_sim/scan", json=scan)
         wait = 0.5
         while time.monotonic() < give_up:
             inquiry = await self.call("inquiryPayment", {"paymentRequestId": request_id})
@@ -204,6 +215,9 @@ class Merchant:
                 return
             await asyncio.sleep(wait)
             wait = min(wait * 1.5, 3.0)
+
+    def _started(self, traveller: Traveller) -> None:
+        self.wallets[traveller.wallet] = self.wallets.get(traveller.wallet, 0) + 1
 
     async def _after(self, seconds: float, api: str, key: str, body: dict[str, Any]) -> None:
         await asyncio.sleep(seconds)

@@ -1,8 +1,8 @@
-"""The chaos run's stage: its wallets, the gateway's configuration, the processes it kills.
+"""The chaos run's stage: the gateway's configuration and the processes it kills.
 
 The gateway and Redis run as child processes so they can be SIGKILLed and started again;
-the wallets and the merchant's inbox run in the driver's own event loop, so their books
-outlive every crash.
+the wallets (``_wallets``) and the merchant's inbox run in the driver's own event loop, so
+their books outlive every crash.
 """
 
 from __future__ import annotations
@@ -21,68 +21,18 @@ import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from connectors.alipayplus.simulator import SimulatedAccount, SimulatedWallet
+from gateway.chaos._wallets import RATES, SPREAD_BPS, WALLETS, route_settings
 
 __all__ = [
     "ACQUIRER",
-    "WALLETS",
     "ChildProcess",
     "HubTimings",
-    "Traveller",
     "gateway_process",
     "redis_process",
-    "simulated_wallet",
-    "travellers",
     "write_config",
 ]
 
 ACQUIRER = "SIAM_ACQ"  # settles in THB
-#: The wallets of the run: psp id → (currency, region, payment-code prefix).
-WALLETS: Mapping[str, tuple[str, str, str]] = {
-    "KAKAOPAY": ("KRW", "KR", "281002"),
-    "GCASH": ("PHP", "PH", "281001"),
-}
-_RATES = Path(__file__).resolve().parents[2] / "config" / "fx.toml"
-_RICH = 10**12  # minor units: a traveller who never runs out
-_POOR = 1_000
-
-
-@dataclass(frozen=True, slots=True)
-class Traveller:
-    wallet: str
-    customer_id: str
-    payment_code: str
-    poor: bool
-
-
-def travellers(per_wallet: int = 8) -> list[Traveller]:
-    """Each wallet's travellers: ``per_wallet`` rich ones and one whose balance is tiny
-    (every payment of theirs is declined)."""
-    found = []
-    for psp_id, (_, _, prefix) in WALLETS.items():
-        for i in range(per_wallet + 1):
-            poor = i == per_wallet
-            found.append(Traveller(psp_id, f"{psp_id}-{i:03d}", f"{prefix}{900 + i:012d}", poor))
-    return found
-
-
-def simulated_wallet(state_dir: Path, psp_id: str, people: list[Traveller]) -> SimulatedWallet:
-    keys = state_dir / "keys"
-    currency = WALLETS[psp_id][0]
-    return SimulatedWallet(
-        psp_id=psp_id,
-        currency=currency,
-        client_id=psp_id,
-        private_key=(keys / f"wallet-{psp_id}.pem").read_bytes(),
-        hub_public_key=(keys / "hub.pub.pem").read_bytes(),
-        accounts=[
-            SimulatedAccount(
-                t.customer_id, t.payment_code, _POOR if t.poor else _RICH, t.customer_id
-            )
-            for t in people
-            if t.wallet == psp_id
-        ],
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +52,10 @@ class HubTimings:
 def write_config(
     run_dir: Path, wallet_urls: Mapping[str, str], redis_prefix: str, timings: HubTimings
 ) -> Path:
-    """The gateway's configuration file (in ``run_dir``); the keys it names are the state
-    directory's (``gateway.local.ensure_local_keys`` makes them)."""
+    """The gateway's configuration file (in ``run_dir``), routing to each of ``WALLETS``
+    at ``wallet_urls`` (by psp id). The RSA keys it names are the state directory's
+    (``gateway.local.ensure_local_keys`` makes them); the other wallets' credentials are
+    the run's (``run_dir/secrets``)."""
     t = timings
     schedule = ", ".join(str(s) for s in t.notification_schedule)
     text = f"""\
@@ -126,8 +78,8 @@ database_url = "set by CAUSEWAY_DATABASE_URL"
 redis_prefix = "{redis_prefix}"
 
 [fx]
-rates_file = "{_RATES}"
-default_spread_bps = 150
+rates_file = "{RATES}"
+default_spread_bps = {SPREAD_BPS}
 
 [[acquirers]]
 client_id = "{ACQUIRER}"
@@ -136,27 +88,23 @@ public_key_file = "{{state}}/keys/acquirer-{ACQUIRER}.pub.pem"
 settlement_currency = "THB"
 region = "TH"
 """
-    for psp_id, (currency, region, prefix) in WALLETS.items():
+    for wallet in WALLETS:
         text += f"""
 [[wallets]]
-psp_id = "{psp_id}"
-name = "{psp_id.title()}"
-currency = "{currency}"
-region = "{region}"
-method_types = ["{psp_id}"]
-code_prefixes = ["{prefix}"]
+psp_id = "{wallet.psp_id}"
+name = "{wallet.psp_id.title()}"
+currency = "{wallet.currency}"
+region = "{wallet.region}"
+method_types = ["{wallet.psp_id}"]
+code_prefixes = ["{wallet.prefix}"]
 
 [[routes]]
-name = "{psp_id.lower()}-aps"
-wallet = "{psp_id}"
-kind = "alipayplus"
+name = "{wallet.route}"
+wallet = "{wallet.psp_id}"
+kind = "{wallet.kind}"
 [routes.settings]
-base_url = "{wallet_urls[psp_id]}"
-client_id = "CAUSEWAY"
-psp_id = "{psp_id}"
-private_key_file = "{{state}}/keys/hub.pem"
-wallet_public_key_file = "{{state}}/keys/wallet-{psp_id}.pub.pem"
 """
+        text += route_settings(wallet, run_dir, wallet_urls[wallet.psp_id])
     path = run_dir / "causeway.toml"
     path.write_text(text)
     return path

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 
-from gateway.audit import Audit
+from gateway.audit import Audit, RouteCounts
 
 __all__ = ["summary"]
 
@@ -33,12 +33,12 @@ def summary(audit: Audit, stats: dict[str, Any]) -> Group:
         ("still open when settling timed out", stats.get("unsettled_at_timeout")),
     ):
         run.add_row(name, str(value))
-    for wallet, struck in (stats.get("faults_struck") or {}).items():
-        run.add_row(f"{wallet} faults", ", ".join(f"{k} {v}" for k, v in struck.items()))
     run.add_row("payments by state", _counts(audit.payments))
     run.add_row("refunds by state", _counts(audit.refunds))
     run.add_row("scripts", ", ".join(f"{k} {v}" for k, v in (stats.get("scripts") or {}).items()))
     run.add_row("answers", ", ".join(f"{k} {v}" for k, v in (stats.get("answers") or {}).items()))
+
+    wallets = _wallets(audit, stats)
 
     checks = Table(title="Audit")
     checks.add_column("check")
@@ -58,7 +58,35 @@ def summary(audit: Audit, stats: dict[str, Any]) -> Group:
         if audit.ok
         else (f"[red]FAIL: {len(audit.violations)} violations[/]")
     )
-    return Group(*([run] if stats else []), checks, *lines, verdict)
+    return Group(*([run] if stats else []), wallets, checks, *lines, verdict)
+
+
+def _wallets(audit: Audit, stats: dict[str, Any]) -> Table:
+    """One row per route: its protocol, the payments started on it, where its payments
+    and refunds ended, what its wallet's own ledger moved, and the faults that struck."""
+    staged: dict[str, Any] = stats.get("wallets") or {}
+    struck: dict[str, Any] = stats.get("faults_struck") or {}
+    table = Table(title="Wallets", show_header=False)
+    table.add_column("route")
+    table.add_column("what")
+    for route in sorted(set(staged) | set(audit.routes)):
+        counts = audit.routes.get(route, RouteCounts())
+        lines = [
+            f"payments: {_counts(counts.payments)}",
+            f"refunds: {_counts(counts.refunds)}",
+            f"wallet ledger: {_counts(counts.movements)}",
+        ]
+        wallet = staged.get(route)
+        if wallet is not None:  # None when audited again from saved evidence
+            faults = _counts(struck[wallet["wallet"]]) if wallet["random faults"] else "none"
+            lines.insert(
+                0,
+                f"{wallet['protocol']} in {wallet['currency']}: {wallet['started']} started"
+                + ("" if wallet["order codes"] else " (no order codes)"),
+            )
+            lines.append(f"faults struck: {faults}")
+        table.add_row(route, "\n".join(lines))
+    return table
 
 
 def _pair(stats: dict[str, Any], first: str, second: str) -> str:
