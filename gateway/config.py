@@ -81,6 +81,10 @@ class HubConfig(_Section):
     order_ttl_seconds: int = Field(900, gt=0)
     #: A payment still unresolved this long after it was made is cancelled at the wallet.
     recovery_deadline_seconds: int = Field(300, gt=0)
+    #: How long after a request was sent a wallet may still act on it; unset: thirty
+    #: wallet timeouts, a minute at least (``gateway.engine.LATE_ARRIVAL_CALL_DEADLINES``).
+    #: A wallet's "no such payment" or "no such refund" counts only after this.
+    late_arrival_seconds: float | None = Field(None, gt=0)
     lock_ttl_seconds: float = Field(30.0, gt=0)
     lock_wait_seconds: float = Field(10.0, ge=0)
     #: Pays one process takes at once; one more is answered ``REQUEST_TRAFFIC_EXCEED_LIMIT``

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
@@ -64,6 +64,16 @@ log = logging.getLogger("causeway.engine")
 _PAYMENT_CODE = re.compile(r"[0-9]{10,64}")
 Result = TypeVar("Result")
 
+#: How long a request sent to a wallet may still reach it and be carried out, after the
+#: gateway stopped waiting for its answer (one call deadline, ``hub.wallet_timeout_seconds``):
+#: a request given up on may still be read, queued and acted on. No wallet is assumed to
+#: act on one thirty call deadlines after it was sent (five minutes at the default, the
+#: recovery deadline too), long past any HTTP server's or proxy's own timeout; a minute at
+#: least, should the deadline be configured short. Until then, a wallet saying it has no
+#: such payment or refund may only mean "not yet" (:attr:`PaymentEngine.late_arrival`).
+LATE_ARRIVAL_CALL_DEADLINES = 30
+LATE_ARRIVAL_AT_LEAST = timedelta(minutes=1)
+
 #: The largest amount the ledger holds, in minor units (a signed 64-bit column).
 MAX_MINOR_UNITS = 10**18 - 1
 
@@ -97,6 +107,7 @@ class PaymentEngine:
         breakers: Breakers | None = None,
         payments_in_flight: int = PAYMENTS_IN_FLIGHT,
         metrics: Metrics | None = None,
+        late_arrival: float | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -109,12 +120,23 @@ class PaymentEngine:
         self.retry = retry or RetryPolicy()
         self.breakers = breakers
         self.metrics = metrics or Metrics()
+        self._late_arrival = late_arrival
         #: Pays this process takes at once; one more is refused before anything is stored
         #: or sent, so that an overload is answered fast instead of queued until it times out.
         self.payments_in_flight = payments_in_flight
         self._in_flight = 0
         # One per route, made on its first payment; see routing.RetryBudget.
         self.retry_budgets: defaultdict[str, RetryBudget] = defaultdict(RetryBudget)
+
+    @property
+    def late_arrival(self) -> timedelta:
+        """How long after a request was sent the wallet may still act on it: as
+        configured (``[hub] late_arrival_seconds``), else :data:`LATE_ARRIVAL_CALL_DEADLINES`
+        call deadlines."""
+        if self._late_arrival is not None:
+            return timedelta(seconds=self._late_arrival)
+        by_deadline = timedelta(seconds=LATE_ARRIVAL_CALL_DEADLINES * self.call_deadline)
+        return max(LATE_ARRIVAL_AT_LEAST, by_deadline)
 
     @property
     def in_flight(self) -> int:
@@ -441,8 +463,9 @@ class PaymentEngine:
         except CoordinationUnavailable:
             return payment  # the recovery worker asks the wallet once Redis is back
 
-    async def resolve(self, payment: Payment) -> Payment:
-        """Ask the wallet about a payment whose outcome is unknown, and record the answer."""
+    async def resolve(self, payment: Payment, *, now: datetime | None = None) -> Payment:
+        """Ask the wallet about a payment whose outcome is unknown, and record the answer
+        (``now``: the recovery's clock, which its tests move on)."""
         current = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
         if current is None or current.status not in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
             return current or payment
@@ -466,9 +489,42 @@ class PaymentEngine:
             # a late arrival cannot charge, and count the payment closed only once the
             # wallet confirms the cancel.
             closed = await self.cancel_at_wallet(current, route, target=PaymentStatus.FAILED)
+            if closed.payment is None and closed.code is ResultCode.ORDER_NOT_EXIST:
+                return await self._never_arrived(current, now)
             return closed.payment or current
         answer = await self.record_outcome(current, result)
         return answer.payment or current
+
+    async def _never_arrived(self, payment: Payment, now: datetime | None) -> Payment:
+        """Close a payment its wallet has no record of and cannot close either (SNAP BI
+        answers "not found" to the cancel of an id it never saw, where Alipay+ closes it).
+
+        Until :attr:`late_arrival` has passed since the pay was sent, it may still arrive
+        and be charged: the payment stays as it is, to be asked about again. After that,
+        no send of it can arrive any more, so it never will be charged: it is FAILED, and
+        the merchant is notified as of any failure.
+        """
+        moment = max(now or datetime.now(UTC), datetime.now(UTC))
+        if moment < payment.created_at + self.late_arrival:
+            return payment
+        log.warning(
+            "payment %s: the wallet has no record of it %s after it was sent; closing it",
+            payment.payment_id,
+            self.late_arrival,
+        )
+        try:
+            return await self.store.transition_payment(
+                payment,
+                PaymentStatus.FAILED,
+                PaymentUpdate(
+                    ResultCode.ORDER_IS_CLOSED,
+                    "The payment was closed: the wallet never received it.",
+                ),
+                notification=self._notification,
+            )
+        except ConcurrentUpdate:
+            stored = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
+            return stored or payment
 
     # -- cancel ---------------------------------------------------------------------------
 

@@ -132,6 +132,7 @@ class Hub:
             lock_ttl=settings.hub.lock_ttl_seconds,
             lock_wait=settings.hub.lock_wait_seconds,
             call_deadline=settings.hub.wallet_timeout_seconds,
+            late_arrival=settings.hub.late_arrival_seconds,
             breakers=Breakers(cache),
             payments_in_flight=settings.hub.payments_in_flight,
         )

@@ -186,7 +186,7 @@ class Recovery:
 
     async def _drive(self, payment: Payment, now: datetime) -> bool:
         engine = self._engine
-        current = await engine.resolve(payment)
+        current = await engine.resolve(payment, now=now)
         if current.status.is_final:
             return True
         # The order, read only past the usual deadline, can only move it later.

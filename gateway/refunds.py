@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import connectors
 from gateway import wire
@@ -33,22 +33,9 @@ from gateway.states import PaymentStatus, RefundStatus
 from gateway.store import DuplicateRequest, RefundExceedsPayment
 from routing import Route
 
-__all__ = ["RESEND_AFTER_AT_LEAST", "RESEND_AFTER_CALL_DEADLINES", "RefundAnswer", "Refunds"]
+__all__ = ["RefundAnswer", "Refunds"]
 
 log = logging.getLogger("causeway.refunds")
-
-# How long a send of a refund may still reach a wallet that does not deduplicate refunds.
-# The hub stops waiting for an answer after one call deadline (hub.wallet_timeout_seconds,
-# 10 s by default); a request it gave up on may still be read, queued and carried out by
-# the wallet after that. The window assumes no wallet still acts on a request thirty call
-# deadlines after it was sent, long past any HTTP server's or proxy's own timeout: five
-# minutes at the default, as long as the recovery deadline after which the hub stops
-# waiting for a payment's own answer and cancels it; and a minute at least, should the
-# deadline be configured short. Only a refund whose last send is older than that, and
-# which the wallet says it does not have, is sent again: until then, "not there" may only
-# mean "not there yet".
-RESEND_AFTER_CALL_DEADLINES = 30
-RESEND_AFTER_AT_LEAST = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +52,8 @@ class Refunds:
     def __init__(self, engine: PaymentEngine) -> None:
         self._engine = engine
         #: A refund the wallet does not have is sent again only once its last send is this
-        #: old (see :data:`RESEND_AFTER_CALL_DEADLINES`).
-        self.resend_after = max(
-            RESEND_AFTER_AT_LEAST,
-            timedelta(seconds=RESEND_AFTER_CALL_DEADLINES * engine.call_deadline),
-        )
+        #: old: no earlier send can still reach the wallet (``PaymentEngine.late_arrival``).
+        self.resend_after = engine.late_arrival
 
     async def refund(self, acquirer: AcquirerConfig, request: wire.RefundRequest) -> RefundAnswer:
         amount = request.refundAmount.money()

@@ -43,6 +43,8 @@ class HubTimings:
     lock_ttl_seconds: float = 10.0  # must exceed 2 × the wallet timeout + 5 s
     lock_wait_seconds: float = 5.0
     recovery_deadline_seconds: int = 20
+    #: The simulators act on a request as it comes: nothing arrives late by much.
+    late_arrival_seconds: float = 10.0
     order_ttl_seconds: int = 10
     notification_poll_seconds: float = 0.25
     notification_lease_seconds: float = 5.0  # must exceed the wallet timeout
@@ -66,6 +68,7 @@ wallet_timeout_seconds = {t.wallet_timeout_seconds}
 lock_ttl_seconds = {t.lock_ttl_seconds}
 lock_wait_seconds = {t.lock_wait_seconds}
 recovery_deadline_seconds = {t.recovery_deadline_seconds}
+late_arrival_seconds = {t.late_arrival_seconds}
 order_ttl_seconds = {t.order_ttl_seconds}
 
 [notifications]

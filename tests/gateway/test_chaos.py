@@ -386,35 +386,25 @@ def test_refund_answers_that_contradict_the_ledger_are_caught() -> None:
 #: Named here, not read from the stage, so that a wallet dropped from it fails the test.
 STAGE = {"kakaopay-aps", "gcash-aps", "dana-snap", "wechatpay-v2"}
 
-_STILL_UNKNOWN = re.compile(r"payment (\S+) \(\S+\) is still UNKNOWN")
 _REFUND_DIFFERS = re.compile(
     r"refund (\S+): the wallet gave back (\d+), the gateway recorded (\d+)"
 )
 
 
 def _unexplained(report: ChaosReport) -> list[str]:
-    """The run's violations, less the two breaches the run finds today in code this test
-    does not cover (docs/chaos.md, "Known breaches"). Each is recognised narrowly — its
-    route, its shape — so that any other violation still fails the test. Drop an
-    exception once its cause is fixed.
-
-    - SNAP BI: a payment the wallet never booked (its pay refused with a 503, or never
-      sent) stays UNKNOWN: the wallet answers "not found" to the inquiry and to the
-      cancel, and the gateway closes a payment only on a confirmed cancel.
-    - WeChat Pay: a partial refund gives back its share of what was charged (WeChat's
-      rule), the gateway books its own conversion of the refund; they can differ by a fen.
+    """The run's violations, less the breach the run finds today in code this test does
+    not cover (docs/chaos.md, "Known breaches"), recognised narrowly — its route, its
+    shape — so that any other violation still fails the test. Drop the exception once
+    its cause is fixed: a WeChat Pay partial refund gives back its share of what was
+    charged (WeChat's rule), the gateway books its own conversion of the refund; they
+    can differ by a fen.
     """
     evidence = report.evidence
     payments = {p.payment_id: p for p in evidence.payments}
     refunds = {r.refund_id: r for r in evidence.refunds}
-    moved = {e.payment_request_id for entries in evidence.wallets.values() for e in entries}
     left = []
     for check in report.audit.checks:
         for violation in check.violations:
-            if check.name == "final" and (found := _STILL_UNKNOWN.fullmatch(violation)):
-                p = payments[found[1]]
-                if p.route == "dana-snap" and p.wallet_key not in moved:
-                    continue
             if check.name == "refunds" and (found := _REFUND_DIFFERS.fullmatch(violation)):
                 route = payments[refunds[found[1]].payment_id].route
                 if route == "wechatpay-v2" and abs(int(found[2]) - int(found[3])) == 1:
