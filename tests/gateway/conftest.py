@@ -18,7 +18,13 @@ from starlette.applications import Starlette
 from connectors import Operation, RsaSigner, RsaVerifier
 from gateway.api import create_app
 from gateway.client import AcquirerClient
-from gateway.config import Environment, NotificationsConfig, Settings, load_settings
+from gateway.config import (
+    Environment,
+    NotificationsConfig,
+    RouteConfig,
+    Settings,
+    load_settings,
+)
 from gateway.hub import Hub
 from gateway.local import (
     AcquirerInbox,
@@ -190,6 +196,25 @@ async def another_gateway(hub: LocalHub) -> AsyncIterator[LocalHub]:
             for name in ("SIAM_ACQ", "TOKYO_ACQ")
         )
         yield dataclasses.replace(hub, url=gateway.url, siam=siam, tokyo=tokyo, app=app)
+
+
+async def hub_through(
+    stack: AsyncExitStack, backend: Backend, state_dir: Path, route: RouteConfig, **hub: object
+) -> tuple[Hub, httpx.AsyncClient, AcquirerClient]:
+    """A running hub whose ``route.wallet`` goes through ``route`` alone (``hub``: ``[hub]``
+    settings to change), with its background workers stopped: the test sweeps on its own
+    clock. Returns the hub, an HTTP client and SIAM_ACQ's client; ``stack`` closes them."""
+    settings = settings_for(backend, state_dir)
+    routes = [r for r in settings.routes if r.wallet != route.wallet] + [route]
+    hub_settings = settings.hub.model_copy(update=hub)
+    app = create_app(settings.model_copy(update={"routes": routes, "hub": hub_settings}))
+    gateway = await stack.enter_async_context(serve(app))
+    running: Hub = app.state.hub
+    running.stopping.set()
+    await asyncio.gather(*running.background)
+    http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+    siam = acquirer_client(http, gateway.url, state_dir / "keys", "SIAM_ACQ")
+    return running, http, siam
 
 
 def acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -> AcquirerClient:

@@ -9,7 +9,6 @@ for ever.) The hub's own workers are stopped: each test sweeps on a clock it mov
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -22,7 +21,6 @@ import httpx
 import pytest
 
 from connectors.snapbi.simulator import SimulatedAccount, SimulatedWallet, create_simulator
-from gateway.api import create_app
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig
 from gateway.hub import Hub
@@ -30,7 +28,7 @@ from gateway.local import serve
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.states import PaymentStatus
 from tests.conftest import Backend
-from tests.gateway.conftest import acquirer_client, pay_body, settings_for
+from tests.gateway.conftest import hub_through, pay_body
 
 pytestmark = pytest.mark.anyio
 
@@ -73,7 +71,6 @@ async def indonesia(backend: Backend, state_dir: Path) -> AsyncIterator[Indonesi
     )
     async with AsyncExitStack() as stack:
         simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
-        settings = settings_for(backend, state_dir)
         route = RouteConfig(
             name="dana-snap",
             wallet="DANA",
@@ -89,15 +86,7 @@ async def indonesia(backend: Backend, state_dir: Path) -> AsyncIterator[Indonesi
                 "regions": ["ID"],
             },
         )
-        routes = [r for r in settings.routes if r.wallet != "DANA"] + [route]
-        settings = settings.model_copy(update={"routes": routes})
-        app = create_app(settings)
-        gateway = await stack.enter_async_context(serve(app))
-        hub: Hub = app.state.hub
-        hub.stopping.set()  # no sweep but the test's own
-        await asyncio.gather(*hub.background)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        siam = acquirer_client(http, gateway.url, state_dir / "keys", "SIAM_ACQ")
+        hub, http, siam = await hub_through(stack, backend, state_dir, route)
         yield Indonesia(hub, siam, http, simulator.url)
 
 

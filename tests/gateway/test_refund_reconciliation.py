@@ -29,7 +29,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connectors.kakaopay.simulator import SimulatedAccount, SimulatedWallet, create_simulator
-from gateway.api import create_app
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig
 from gateway.hub import Hub
@@ -40,7 +39,7 @@ from gateway.results import ResultCode
 from gateway.states import RefundStatus
 from gateway.store import Store
 from tests.conftest import Backend
-from tests.gateway.conftest import KIM, acquirer_client, pay_body, refund_body, settings_for
+from tests.gateway.conftest import KIM, hub_through, pay_body, refund_body
 from tests.gateway.test_postings import lines, pay, per_currency, refund
 
 pytestmark = pytest.mark.anyio
@@ -125,7 +124,6 @@ async def korea(backend: Backend, state_dir: Path) -> AsyncIterator[Korea]:
     gate = Gate(create_simulator(wallet))
     async with AsyncExitStack() as stack:
         simulator = await stack.enter_async_context(serve(gate))
-        settings = settings_for(backend, state_dir)
         route = RouteConfig(
             name="kakaopay-kr",
             wallet="KAKAOPAY",
@@ -139,16 +137,9 @@ async def korea(backend: Backend, state_dir: Path) -> AsyncIterator[Korea]:
                 "regions": ["KR"],
             },
         )
-        routes = [r for r in settings.routes if r.wallet != "KAKAOPAY"] + [route]
-        hub_settings = settings.hub.model_copy(update={"wallet_timeout_seconds": 0.3})
-        settings = settings.model_copy(update={"routes": routes, "hub": hub_settings})
-        app = create_app(settings)
-        gateway = await stack.enter_async_context(serve(app))
-        hub: Hub = app.state.hub
-        hub.stopping.set()  # no sweep but the test's own
-        await asyncio.gather(*hub.background)
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-        siam = acquirer_client(http, gateway.url, state_dir / "keys", "SIAM_ACQ")
+        hub, http, siam = await hub_through(
+            stack, backend, state_dir, route, wallet_timeout_seconds=0.3
+        )
         yield Korea(hub, siam, http, simulator.url, gate)
 
 
