@@ -306,7 +306,7 @@ class _Refusals:
         if second != self._second:
             if self._refused:
                 log.warning(
-                    "%d pays refused in %s: %d already in flight",
+                    "%d pays refused in %s: the limit of %d in flight was reached",
                     self._refused,
                     self._second,
                     hub.engine.payments_in_flight,
