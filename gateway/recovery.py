@@ -13,8 +13,8 @@ sent again on the same schedule with the same refund id, which the wallet dedupl
 what the acquirer's own retry would do. A wallet that does not deduplicate refunds is
 asked instead, when its connector can ask (:class:`connectors.RefundInquiry`): the refund
 is recorded if the wallet has it, and sent again only if the wallet has not and its last
-send is long past (:attr:`gateway.refunds.Refunds.resend_after`). Refunds to a wallet that
-neither deduplicates nor can be asked are left out of the sweep, for reconciliation. A
+send is long past (:attr:`gateway.engine.PaymentEngine.late_arrival`). Refunds to a wallet
+that neither deduplicates nor can be asked are left out of the sweep, for reconciliation. A
 cancel whose answer was lost is sent again too: the wallet may have reversed the payment,
 and only its answer says. None of these has a deadline: there is nothing left to cancel,
 only a wallet to reach.

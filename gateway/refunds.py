@@ -10,9 +10,10 @@ A wallet that does not deduplicate refunds (KakaoPay) would pay one sent again t
 its connector can ask the wallet (:class:`connectors.RefundInquiry`), a refund whose
 outcome is unknown is looked up instead: one the wallet has is recorded as succeeded; one
 it provably has not is sent again, but only once its last send is older than
-:attr:`Refunds.resend_after`, so that no earlier send can still arrive after the lookup;
-when the wallet's answer does not tell, the refund stays unknown for the next try. Without
-an inquiry such a refund stays unknown, for reconciliation (``causeway unresolved``).
+:attr:`gateway.engine.PaymentEngine.late_arrival`, so that no earlier send can still
+arrive after the lookup; when the wallet's answer does not tell, the refund stays unknown
+for the next try. Without an inquiry such a refund stays unknown, for reconciliation
+(``causeway unresolved``).
 """
 
 from __future__ import annotations
@@ -51,9 +52,6 @@ class Refunds:
 
     def __init__(self, engine: PaymentEngine) -> None:
         self._engine = engine
-        #: A refund the wallet does not have is sent again only once its last send is this
-        #: old: no earlier send can still reach the wallet (``PaymentEngine.late_arrival``).
-        self.resend_after = engine.late_arrival
 
     async def refund(self, acquirer: AcquirerConfig, request: wire.RefundRequest) -> RefundAnswer:
         amount = request.refundAmount.money()
@@ -251,7 +249,7 @@ class Refunds:
                 )
             case connectors.RefundPresence.ABSENT:
                 pass
-        quiet_since = moment - self.resend_after
+        quiet_since = moment - self._engine.late_arrival
         if last_sent >= quiet_since:
             # The last send may still be on its way: "not there" may mean "not there yet".
             return await self.record_outcome(

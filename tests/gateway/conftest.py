@@ -229,6 +229,13 @@ async def hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
         yield running
 
 
+@pytest.fixture
+async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
+    """A hub that waits 0.3 s for a wallet's answer: a slowed simulator makes it unknown."""
+    async with local_hub(backend, state_dir, wallet_timeout_seconds=0.3) as running:
+        yield running
+
+
 def acquirer_inbox(state_dir: Path, name: str) -> AcquirerInbox:
     """Acquirer ``name``'s notification endpoint, recording what it receives."""
     keys = state_dir / "keys"

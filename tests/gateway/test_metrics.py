@@ -7,14 +7,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Backend
-from tests.gateway.conftest import LocalHub, local_hub, pay_body
+from tests.gateway.conftest import LocalHub, pay_body
 
 pytestmark = pytest.mark.anyio
 
@@ -38,12 +36,6 @@ def samples_in(text: str) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-@pytest.fixture
-async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
-    async with local_hub(backend, state_dir, wallet_timeout_seconds=0.3) as running:
-        yield running
 
 
 async def test_answers_and_wallet_calls_are_counted(hub: LocalHub) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,11 +12,9 @@ from connectors import Operation
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
 from gateway.states import PaymentStatus, RefundStatus
-from tests.conftest import Backend
 from tests.gateway.conftest import (
     MARIA,
     LocalHub,
-    local_hub,
     pay_body,
     refund_body,
     without_operation,
@@ -28,12 +24,6 @@ from tests.gateway.test_postings import refund
 pytestmark = pytest.mark.anyio
 
 LATER = timedelta(seconds=10)
-
-
-@pytest.fixture
-async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
-    async with local_hub(backend, state_dir, wallet_timeout_seconds=0.3) as running:
-        yield running
 
 
 def _recovery(hub: LocalHub) -> Recovery:

@@ -93,7 +93,7 @@ class Korea:
 
     @property
     def resend_after(self) -> timedelta:
-        return self.hub.refunds.resend_after
+        return self.hub.engine.late_arrival
 
     async def sweep(self, at: datetime) -> int:
         return await self.recovery.sweep(at)

@@ -7,7 +7,6 @@ a charge that really happened; an inquiry must find it, and nothing may charge a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ from tests.conftest import Backend
 from tests.gateway.conftest import MARIA, LocalHub, local_hub, pay_body, refund_body
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def impatient_hub(backend: Backend, state_dir: Path) -> AsyncIterator[LocalHub]:
-    async with local_hub(backend, state_dir, wallet_timeout_seconds=0.3) as running:
-        yield running
 
 
 async def test_a_timeout_is_unknown_and_an_inquiry_finds_the_charge(
