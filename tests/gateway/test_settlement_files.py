@@ -1,16 +1,21 @@
 """Settlement files: Alipay+ names, Summary and Detail sections, identical on re-runs and
-on either backend."""
+on either backend.
+
+The books' clock is held at noon of ``TODAY`` (UTC+8), so that every posting of a test
+falls in ``TODAY``'s batch even when the test runs across midnight there (16:00 UTC).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import gateway.store
 from gateway.clearing import ClearingTerms, close_batch
 from gateway.schema import clearing_batches, payments, postings, refunds
 from gateway.settlement import settle
@@ -21,8 +26,15 @@ from tests.gateway.test_postings import pay, quote, refund_ok
 
 pytestmark = pytest.mark.anyio
 
-TODAY = datetime.now(timezone(timedelta(hours=8))).date()
+UTC8 = timezone(timedelta(hours=8))
+TODAY = datetime.now(UTC8).date()
 B = TODAY.strftime("%Y%m%d")
+NOON = datetime.combine(TODAY, time(12), tzinfo=UTC8).astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def books_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway.store, "_now", lambda: NOON)
 
 
 def sections(path: Path) -> dict[str, list[list[str]]]:
@@ -143,7 +155,7 @@ async def test_postgresql_writes_the_same_bytes_as_the_portable_queries(
             await connection.execute(
                 postings.update()
                 .where(postings.c.movement_id == "P-p4")
-                .values(booked_at=datetime.now(UTC) + timedelta(days=1), late=False)
+                .values(booked_at=NOON + timedelta(days=1), late=False)
             )
         await _copy_books(store, services_backend.database_url)
     finally:
