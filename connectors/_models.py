@@ -224,17 +224,28 @@ class CancelResult:
 
 @dataclass(frozen=True, slots=True)
 class RefundResult:
-    """The wallet's answer to a refund."""
+    """The wallet's answer to a refund.
+
+    ``refund_from_amount`` is what the wallet gave back to the payer, in the payer's
+    currency, when the wallet works that out itself and says so (WeChat Pay refunds the
+    refund's share of what it charged, rounded its own way). ``None``: the wallet gave back
+    the ``refund_from_amount`` it was sent. The hub books what the wallet says it moved.
+    """
 
     outcome: Outcome
     code: str
     message: str
     wallet_refund_id: str | None = None
     refunded_at: datetime | None = None
+    refund_from_amount: Amount | None = None
 
     @classmethod
     def succeeded(
-        cls, *, wallet_refund_id: str | None, refunded_at: datetime | None = None
+        cls,
+        *,
+        wallet_refund_id: str | None,
+        refunded_at: datetime | None = None,
+        refund_from_amount: Amount | None = None,
     ) -> RefundResult:
         return cls(
             Outcome.SUCCEEDED,
@@ -242,6 +253,7 @@ class RefundResult:
             "Success",
             wallet_refund_id=wallet_refund_id,
             refunded_at=refunded_at,
+            refund_from_amount=refund_from_amount,
         )
 
     @classmethod

@@ -2,7 +2,10 @@
 
 A refund claims its amount against the payment *before* the wallet is called, so refunds
 can never add up to more than the payment. The amounts in the wallet's and the settlement
-currency come from the payment's own quotes (a refund reuses the original price). A refund
+currency come from the payment's own quotes (a refund reuses the original price). A wallet
+that works out for itself what it gives back in its currency, and says so (WeChat Pay
+refunds its share of what it charged, rounded its own way), is booked at what it says: a
+refund that succeeded moves what the wallet moved. A refund
 whose outcome is unknown is sent again with the same ``refundRequestId`` when the acquirer
 retries, as Alipay+ prescribes (there is no refund inquiry in the acquirer API).
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import connectors
+from fx import Money
 from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy
@@ -271,6 +275,12 @@ class Refunds:
         """Record what the wallet said about ``refund`` (in an answer or a callback)."""
         if refund.status.is_final:
             return _answer(refund, payment)  # the first final word stands
+        given_back = _given_back(refund, payment, result)
+        if isinstance(given_back, str):
+            # A success we cannot book as the wallet tells it: an operator's matter.
+            log.error("refund %s: %s", refund.refund_id, given_back)
+            result = connectors.RefundResult.pending(given_back)
+            given_back = None
         match result.outcome:
             case connectors.Outcome.SUCCEEDED:
                 target, code, message = RefundStatus.SUCCEEDED, ResultCode.SUCCESS, "Success."
@@ -284,7 +294,12 @@ class Refunds:
             return _answer(refund, payment)
         try:
             stored = await self._engine.store.transition_refund(
-                refund, target, code, message, wallet_refund_id=result.wallet_refund_id
+                refund,
+                target,
+                code,
+                message,
+                wallet_refund_id=result.wallet_refund_id,
+                refund_from_amount=given_back,
             )
         except ConcurrentUpdate:
             fresh = await self._engine.store.find_refund(
@@ -292,6 +307,23 @@ class Refunds:
             )
             stored = fresh or refund
         return _answer(stored, payment)
+
+
+def _given_back(
+    refund: Refund, payment: Payment, result: connectors.RefundResult
+) -> Money | str | None:
+    """What a successful refund gave back in the wallet's currency, as the wallet says
+    (``None``: it did not say, so it is what it was sent), or why that cannot be booked."""
+    said = result.refund_from_amount
+    if result.outcome is not connectors.Outcome.SUCCEEDED or said is None:
+        return None
+    sent = refund.refund_from_amount
+    if said.currency != sent.currency or not 0 <= said.value <= payment.pay_to_amount.minor:
+        return (
+            f"the wallet says it gave back {said}, against {sent} sent of a payment of "
+            f"{payment.pay_to_amount.minor} {sent.currency}; not booked"
+        )
+    return Money(said.currency, said.value)
 
 
 def _wallet_request(refund: Refund, payment: Payment) -> connectors.RefundRequest:

@@ -821,8 +821,15 @@ class Store:
         message: str,
         *,
         wallet_refund_id: str | None = None,
+        refund_from_amount: Money | None = None,
     ) -> Refund:
-        """Move a refund to ``target`` with its event; a failed refund gives its claim back."""
+        """Move a refund to ``target`` with its event; a failed refund gives its claim back.
+
+        A refund that succeeded is booked at ``refund_from_amount`` in the wallet's
+        currency when the wallet said what it gave back, and the payment's running total
+        there follows it, so that a last refund still takes exactly what the wallet has
+        left.
+        """
         check_refund_transition(refund.refund_id, refund.status, target)
         now = _now()
         values: dict[str, Any] = {
@@ -834,6 +841,10 @@ class Store:
             values["wallet_refund_id"] = wallet_refund_id
         if target.is_final:
             values["completed_at"] = now
+        claimed = refund.refund_from_amount
+        if target is RefundStatus.SUCCEEDED and refund_from_amount is not None:
+            values["refund_from_amount"] = refund_from_amount.minor
+            refund = replace(refund, refund_from_amount=refund_from_amount)
         async with self._transaction() as connection:
             result = await connection.execute(
                 refunds.update()
@@ -855,6 +866,15 @@ class Store:
                         - refund.refund_from_amount.minor,
                         refunded_settlement=payments.c.refunded_settlement
                         - refund.settlement_amount.minor,
+                    )
+                )
+            if refund.refund_from_amount != claimed:
+                await connection.execute(
+                    payments.update()
+                    .where(payments.c.payment_id == refund.payment_id)
+                    .values(
+                        refunded_pay_to=payments.c.refunded_pay_to
+                        + (refund.refund_from_amount.minor - claimed.minor)
                     )
                 )
             if target is RefundStatus.SUCCEEDED:

@@ -53,7 +53,10 @@ What the public docs say, and what is assumed or simplified here:
 - ``refund`` answers ``SUCCESS`` when WeChat *accepts* the refund, which it then pays out
   (balance refunds in minutes); the contract has no refund inquiry, so accepted is
   ``SUCCEEDED``. The refund is in ``fee_type`` (``refund_amount``); WeChat works out the CNY
-  in proportion, so ``refund_from_amount`` is not on the wire. The docs make the order's
+  in proportion to what the payer paid, so ``refund_from_amount`` is not on the wire. It
+  answers the CNY it gives back as ``cash_refund_fee``, which the result carries as its
+  ``refund_from_amount``, for the hub to book: WeChat's rounding and the hub's may differ
+  by a fen on a partial refund. The docs make the order's
   ``total_fee`` mandatory in a refund, but ``RefundRequest`` does not carry the original
   amount, so it is left out (flagged for the SDK).
 - ``/secapi/`` APIs require the merchant's client certificate (mutual TLS): that belongs to
@@ -88,6 +91,7 @@ from connectors import (
     PayRequest,
     RefundRequest,
     RefundResult,
+    WalletProtocolError,
 )
 from connectors._time import utc_now
 from connectors.wechatpay import _translate
@@ -202,7 +206,27 @@ class WeChatPayConnector:
         self._envelope.check_echo(
             _REFUND, "out_refund_no", request.refund_request_id, reply.out_refund_no
         )
-        return _translate.refund_result(reply)
+        if reply.result_code == BusinessResult.SUCCESS:
+            self._check_refunded(request, reply)
+        return _translate.refund_result(reply, request.refund_from_amount.currency)
+
+    def _check_refunded(self, request: RefundRequest, reply: RefundReply) -> None:
+        """A success must be for the amount sent, and give back cash that fits the order:
+        the hub books ``cash_refund_fee`` as what the traveller got back."""
+        self._envelope.check_echo(
+            _REFUND, "refund_fee", str(request.refund_amount.value), reply.refund_fee
+        )
+        payer_currency = request.refund_from_amount.currency
+        self._envelope.check_echo(
+            _REFUND, "cash_refund_fee_type", payer_currency, reply.cash_refund_fee_type
+        )
+        cash, charged = reply.cash_refund_fee, reply.cash_fee
+        if cash is not None and (cash < 0 or (charged is not None and cash > charged)):
+            raise WalletProtocolError(
+                f"{_REFUND}: answer gives back cash_refund_fee {cash} of cash_fee {charged}",
+                connector=self.name,
+                http_status=200,
+            )
 
     def _check_order(self, api: str, out_trade_no: str, reply: MicropayReply | RefundReply) -> None:
         self._envelope.check_echo(api, "out_trade_no", out_trade_no, reply.out_trade_no)

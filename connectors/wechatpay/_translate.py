@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import assert_never
 
 from connectors import (
+    Amount,
     CancelResult,
     PaymentResult,
     PayRequest,
@@ -236,13 +237,19 @@ def _recall(reply: ReverseReply) -> CancelResult:
             assert_never(unreachable)
 
 
-def refund_result(reply: RefundReply) -> RefundResult:
+def refund_result(reply: RefundReply, payer_currency: str) -> RefundResult:
+    """The answer to a refund; a success says what the payer gets back, in
+    ``payer_currency``, when the answer has ``cash_refund_fee``."""
     if not _processed(reply):
         return RefundResult.pending(_refused(reply))
     match known(BusinessResult, reply.result_code):
         case BusinessResult.SUCCESS:
             # The refund is accepted and will be paid out; see the package docstring.
-            return RefundResult.succeeded(wallet_refund_id=reply.refund_id)
+            cash = reply.cash_refund_fee
+            return RefundResult.succeeded(
+                wallet_refund_id=reply.refund_id,
+                refund_from_amount=None if cash is None else Amount(payer_currency, cash),
+            )
         case BusinessResult.FAIL if reply.err_code == "ORDERNOTEXIST":
             return RefundResult.declined("ORDER_NOT_EXIST", reply.failure)
         case BusinessResult.FAIL if reply.err_code in _RETRY:

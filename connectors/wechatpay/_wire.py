@@ -169,4 +169,6 @@ class RefundReply(WireReply):
     out_refund_no: str | None = None
     refund_id: str | None = None
     refund_fee: int | None = None
+    cash_fee: int | None = None
+    cash_refund_fee_type: str | None = None
     cash_refund_fee: int | None = None

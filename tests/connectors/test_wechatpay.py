@@ -360,6 +360,18 @@ def test_refund_success(connector: WeChatPayConnector) -> None:
     result = connector.parse_refund(REFUND, recorded("refund_success"))
     assert result.outcome is Outcome.SUCCEEDED
     assert result.wallet_refund_id == "50302030148218522032126281690"
+    # What the traveller gets back is WeChat's own share of what it charged: the hub
+    # books that, not its own conversion.
+    assert result.refund_from_amount == Amount("CNY", 2868)
+    unrounded = answer({"result_code": "SUCCESS", "refund_fee": "600", "cash_refund_fee": "2869"})
+    assert connector.parse_refund(REFUND, unrounded).refund_from_amount == Amount("CNY", 2869)
+
+
+def test_a_refund_success_without_cash_refund_fee_gave_back_what_was_sent(
+    connector: WeChatPayConnector,
+) -> None:
+    result = connector.parse_refund(REFUND, answer({"result_code": "SUCCESS", "refund_id": "503"}))
+    assert (result.outcome, result.refund_from_amount) == (Outcome.SUCCEEDED, None)
 
 
 def test_refund_refused(connector: WeChatPayConnector) -> None:
@@ -478,6 +490,22 @@ def test_a_refund_answer_for_another_refund_is_rejected(connector: WeChatPayConn
     fields = {"result_code": "SUCCESS", "out_refund_no": "R-other", "refund_id": "503"}
     with pytest.raises(WalletProtocolError, match="R-other"):
         connector.parse_refund(REFUND, answer(fields))
+
+
+@pytest.mark.parametrize(
+    ("fields", "names"),
+    [
+        ({"refund_fee": "599"}, "refund_fee 599"),
+        ({"cash_refund_fee_type": "USD", "cash_refund_fee": "2868"}, "'USD'"),
+        ({"cash_fee": "5736", "cash_refund_fee": "5737"}, "cash_refund_fee 5737"),
+        ({"cash_refund_fee": "-1"}, "cash_refund_fee -1"),
+    ],
+)
+def test_a_refund_success_for_another_amount_is_rejected(
+    connector: WeChatPayConnector, fields: dict[str, str], names: str
+) -> None:
+    with pytest.raises(WalletProtocolError, match=names):
+        connector.parse_refund(REFUND, answer({"result_code": "SUCCESS", **fields}))
 
 
 @pytest.mark.parametrize(

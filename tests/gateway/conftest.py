@@ -23,6 +23,7 @@ from gateway.config import (
     NotificationsConfig,
     RouteConfig,
     Settings,
+    WalletConfig,
     load_settings,
 )
 from gateway.hub import Hub
@@ -199,15 +200,25 @@ async def another_gateway(hub: LocalHub) -> AsyncIterator[LocalHub]:
 
 
 async def hub_through(
-    stack: AsyncExitStack, backend: Backend, state_dir: Path, route: RouteConfig, **hub: object
+    stack: AsyncExitStack,
+    backend: Backend,
+    state_dir: Path,
+    route: RouteConfig,
+    *,
+    wallet: WalletConfig | None = None,
+    **hub: object,
 ) -> tuple[Hub, httpx.AsyncClient, AcquirerClient]:
-    """A running hub whose ``route.wallet`` goes through ``route`` alone (``hub``: ``[hub]``
-    settings to change), with its background workers stopped: the test sweeps on its own
-    clock. Returns the hub, an HTTP client and SIAM_ACQ's client; ``stack`` closes them."""
+    """A running hub whose ``route.wallet`` goes through ``route`` alone (``wallet``: that
+    wallet, when the configuration has none of that name; ``hub``: ``[hub]`` settings to
+    change), with its background workers stopped: the test sweeps on its own clock.
+    Returns the hub, an HTTP client and SIAM_ACQ's client; ``stack`` closes them."""
     settings = settings_for(backend, state_dir)
     routes = [r for r in settings.routes if r.wallet != route.wallet] + [route]
+    wallets = settings.wallets + ([] if wallet is None else [wallet])
     hub_settings = settings.hub.model_copy(update=hub)
-    app = create_app(settings.model_copy(update={"routes": routes, "hub": hub_settings}))
+    app = create_app(
+        settings.model_copy(update={"routes": routes, "wallets": wallets, "hub": hub_settings})
+    )
     gateway = await stack.enter_async_context(serve(app))
     running: Hub = app.state.hub
     running.stopping.set()
