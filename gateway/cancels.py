@@ -8,6 +8,13 @@ A cancel is recorded before it is sent (the request id is closed), and holds the
 until the wallet answers it: no refund may start meanwhile, and the recovery worker sends
 it again, as often as needed, if its answer is lost. Otherwise a reversal the wallet made
 but could not report would leave a payment the ledger says succeeded.
+
+A wallet that cannot close an id it never saw (SNAP BI) answers the cancel of a payment
+whose pay never reached it "not found". That is not the acquirer's answer: the payment is
+ours, and its pay may still arrive and be charged. So the cancel stays under way, answered
+as unknown, until no send can arrive any more (``PaymentEngine.late_arrival``); then it
+is CANCELLED with nothing to reverse, whether the acquirer's retry or the recovery worker
+finds it so.
 """
 
 from __future__ import annotations

@@ -487,44 +487,61 @@ class PaymentEngine:
         if result.outcome is connectors.Outcome.FAILED and result.code == "ORDER_NOT_EXIST":
             # The wallet has not seen the pay (or not yet): close the request id there, so
             # a late arrival cannot charge, and count the payment closed only once the
-            # wallet confirms the cancel.
-            closed = await self.cancel_at_wallet(current, route, target=PaymentStatus.FAILED)
-            if closed.payment is None and closed.code is ResultCode.ORDER_NOT_EXIST:
-                return await self._never_arrived(current, now)
+            # wallet confirms the cancel, or once no send of it can arrive any more.
+            closed = await self.cancel_at_wallet(
+                current, route, target=PaymentStatus.FAILED, now=now
+            )
             return closed.payment or current
         answer = await self.record_outcome(current, result)
         return answer.payment or current
 
-    async def _never_arrived(self, payment: Payment, now: datetime | None) -> Payment:
+    async def _never_arrived(self, payment: Payment, now: datetime | None) -> Answer:
         """Close a payment its wallet has no record of and cannot close either (SNAP BI
         answers "not found" to the cancel of an id it never saw, where Alipay+ closes it).
 
         Until :attr:`late_arrival` has passed since the pay was sent, it may still arrive
-        and be charged: the payment stays as it is, to be asked about again. After that,
-        no send of it can arrive any more, so it never will be charged: it is FAILED, and
-        the merchant is notified as of any failure.
+        and be charged: the payment stays as it is, and the cancel is answered as unknown,
+        to be sent again. After that, no send of it can arrive any more, so it never will
+        be charged: it is closed with nothing to reverse. It is CANCELLED if the acquirer
+        asked for the cancel (its request id is closed: the cancel is under way, whether
+        the acquirer or the recovery worker sends it now), else FAILED, and the merchant
+        is notified as of any failure.
         """
         moment = max(now or datetime.now(UTC), datetime.now(UTC))
         if moment < payment.created_at + self.late_arrival:
-            return payment
+            return Answer.of(
+                ResultCode.UNKNOWN_EXCEPTION,
+                "the wallet has not seen the payment yet; send the same cancel again",
+            )
+        if await self.store.is_closed(payment.acquirer_id, payment.payment_request_id):
+            target, closing = PaymentStatus.CANCELLED, "cancelled"
+        else:
+            target, closing = PaymentStatus.FAILED, "closed"
         log.warning(
-            "payment %s: the wallet has no record of it %s after it was sent; closing it",
+            "payment %s: the wallet has no record of it %s after it was sent; making it %s",
             payment.payment_id,
             self.late_arrival,
+            target,
+        )
+        update = PaymentUpdate(
+            ResultCode.ORDER_IS_CLOSED, f"The payment was {closing}: the wallet never received it."
         )
         try:
-            return await self.store.transition_payment(
-                payment,
-                PaymentStatus.FAILED,
-                PaymentUpdate(
-                    ResultCode.ORDER_IS_CLOSED,
-                    "The payment was closed: the wallet never received it.",
-                ),
-                notification=self._notification,
+            stored = await self.store.transition_payment(
+                payment, target, update, notification=self._notification
             )
         except ConcurrentUpdate:
-            stored = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
-            return stored or payment
+            fresh = await self.store.find_payment(payment.acquirer_id, payment.payment_request_id)
+            assert fresh is not None  # payments are never deleted
+            if fresh.status not in (PaymentStatus.FAILED, PaymentStatus.CANCELLED):
+                # A late success was recorded first: it is cancelled as any other, by
+                # sending the cancel again (the wallet reverses it).
+                return Answer.of(
+                    ResultCode.UNKNOWN_EXCEPTION,
+                    "the wallet has just reported the payment; send the same cancel again",
+                )
+            stored = fresh
+        return Answer(ResultCode.SUCCESS, "Success.", stored)
 
     # -- cancel ---------------------------------------------------------------------------
 
@@ -546,7 +563,12 @@ class PaymentEngine:
             return connectors.CancelResult.pending(str(exc))
 
     async def cancel_at_wallet(
-        self, payment: Payment, route: Route, *, target: PaymentStatus = PaymentStatus.CANCELLED
+        self,
+        payment: Payment,
+        route: Route,
+        *,
+        target: PaymentStatus = PaymentStatus.CANCELLED,
+        now: datetime | None = None,
     ) -> Answer:
         """Cancel at the wallet (reversing any charge) and record it once confirmed.
 
@@ -554,6 +576,11 @@ class PaymentEngine:
         the acquirer). One the gateway makes to close a payment it could not complete — at
         the recovery deadline, or because the wallet never saw it — makes it ``FAILED``,
         which the merchant is notified of like any other failure.
+
+        A wallet that answers "not found" to the cancel of a payment whose outcome we do
+        not know has not seen its pay, or not yet: see :meth:`_never_arrived` (``now``:
+        the recovery's clock, as for :meth:`resolve`). "Not found" for a payment the
+        wallet said it charged stays the wallet's refusal.
 
         A route that cannot cancel is answered so at once, as a final refusal: nothing is
         sent, and the payment stands as it is.
@@ -585,6 +612,10 @@ class PaymentEngine:
                     notification=self._notification,
                 )
                 return Answer(ResultCode.SUCCESS, "Success.", stored)
+            case connectors.Outcome.FAILED if (
+                result.code == "ORDER_NOT_EXIST" and not payment.status.is_final
+            ):
+                return await self._never_arrived(payment, now)
             case connectors.Outcome.FAILED:
                 return Answer.of(ResultCode.from_wallet(result.code), result.message)
             case connectors.Outcome.PENDING:

@@ -16,6 +16,7 @@ from gateway.answers import Answer
 from gateway.models import Payment
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
+from gateway.states import PaymentStatus
 from routing import Route
 from tests.gateway.conftest import LocalHub, pay_body, refund_body, without_operation
 
@@ -101,3 +102,24 @@ async def test_a_wallet_that_cannot_cancel_refuses_at_once_and_holds_nothing(
     assert not closed  # not held as a cancel under way: recovery will not resend it
     refund = refund_body("no-cancel", "no-cancel-R1", "1000")
     assert (await hub.siam.call("refund", refund))["result"]["resultCode"] == "SUCCESS"
+
+
+async def test_an_alipay_plus_wallet_closes_a_payment_it_never_saw_at_once(
+    hub: LocalHub,
+) -> None:
+    # Unlike SNAP BI (tests/gateway/test_never_arrived.py), an Alipay+ wallet closes the id
+    # of a pay it never received, so a late arrival is refused: nothing to wait for.
+    await hub.faults("kakaopay-aps", reject_rate=1.0, seed=1)  # HTTP 503, before its books
+    unknown = await hub.siam.call("pay", pay_body("unseen-aps"))
+    await hub.faults("kakaopay-aps", reject_rate=0.0)
+
+    cancelled = (await hub.siam.call("cancelPayment", {"paymentRequestId": "unseen-aps"}))["result"]
+
+    assert unknown["result"]["resultStatus"] == "U"
+    assert (cancelled["resultStatus"], cancelled["resultCode"]) == ("S", "SUCCESS")
+    stored = await hub.app_hub.store.find_payment("SIAM_ACQ", "unseen-aps")
+    assert stored is not None
+    assert datetime.now(UTC) < stored.created_at + hub.app_hub.engine.late_arrival
+    assert stored.status is PaymentStatus.CANCELLED
+    assert stored.result_message == "The payment was cancelled."
+    assert (await hub.stats("kakaopay-aps"))["charges"] == 0
