@@ -1,4 +1,5 @@
-"""What the conformance scenarios check with: skips, waits, and the pieces of callbacks.
+"""What the conformance scenarios check with: skips, waits, the pieces of callbacks, and
+the refunds a lookup is asked about.
 
 The scenarios themselves are :mod:`connectors.conformance_suite`; these helpers stand apart
 so that the suite reads as the list of rules it checks.
@@ -19,25 +20,36 @@ from connectors import (
     Outcome,
     PaymentResult,
     PayRequest,
+    RefundInquiry,
+    RefundLookup,
+    RefundPresence,
+    RefundRequest,
     WalletNotification,
     WalletProtocolError,
 )
 from connectors.conformance import ConformanceWallet
 
 __all__ = [
+    "a_part",
     "an_inquiry_without_the_wallet_id_claims_nothing",
     "asks_by_request_id",
+    "assert_found",
     "forged",
+    "looked_up",
     "movements",
     "named_ids",
     "needs",
     "needs_callbacks",
     "needs_control",
+    "needs_refund_inquiry",
     "other_id",
     "paid_state",
+    "read_lookup",
+    "refunded_part",
     "refused",
     "secret_needles",
     "succeeded",
+    "unreadable",
     "with_body",
     "without_the_wallet_id",
 ]
@@ -60,6 +72,14 @@ async def needs_callbacks(wallet: ConformanceWallet) -> NotificationParser:
     needs_control(wallet)
     if not await wallet.records_callbacks():
         pytest.skip("the simulator does not record callbacks (GET /_sim/callbacks)")
+    return connector
+
+
+def needs_refund_inquiry(wallet: ConformanceWallet) -> RefundInquiry:
+    connector = wallet.connector
+    if not isinstance(connector, RefundInquiry):
+        pytest.skip("the connector is not a RefundInquiry (the hub cannot ask about a refund)")
+    needs(wallet, Operation.REFUND)
     return connector
 
 
@@ -185,3 +205,86 @@ def refused(parser: NotificationParser, callback: httpx.Request) -> bool:
     except WalletProtocolError:
         return True
     return False
+
+
+# --- refund lookups ----------------------------------------------------------------------
+
+
+def a_part(wallet: ConformanceWallet, request: PayRequest) -> int:
+    """A third of the payment, on the amount step (one step at least): two parts fit in it."""
+    total, step = request.pay_to_amount.value, wallet.amount_step
+    return max(step, total // 3 // step * step)
+
+
+async def refunded_part(
+    wallet: ConformanceWallet,
+) -> tuple[PayRequest, PaymentResult, RefundRequest]:
+    """A payment by the payer, and a refund of a part of it that the wallet made."""
+    request, paid = await succeeded(wallet)
+    refund = wallet.new_refund(request, paid, a_part(wallet, request))
+    result = await wallet.refunded(refund)
+    assert result.outcome is Outcome.SUCCEEDED, f"the refund of a part did not succeed: {result}"
+    return request, paid, refund
+
+
+def assert_found(
+    wallet: ConformanceWallet, refund: RefundRequest, lookup: RefundLookup, what: str
+) -> None:
+    """Check that ``lookup``, about ``refund`` (which the wallet made), found it, by the id
+    the wallet gave it when it gave one: the hub records a found refund as a success under
+    the lookup's id, and another refund's id would be a wrong record."""
+    assert lookup.presence is RefundPresence.FOUND, (
+        f"{what}, which the wallet made, was looked up as {lookup.presence}: the hub would "
+        f"never record it ({lookup})"
+    )
+    given = wallet.wallet_refund_ids(refund.refund_request_id)
+    if given:
+        found_as = lookup.wallet_refund_id
+        assert found_as in given, (
+            f"{what} was found {'with no id' if found_as is None else f'as {found_as!r}'}, "
+            f"but the wallet named it {', '.join(map(repr, given))} when it made it"
+        )
+
+
+def read_lookup(
+    inquiry: RefundInquiry, refund: RefundRequest, answer: httpx.Response
+) -> RefundLookup | None:
+    """What the connector reads from ``answer`` about ``refund``; ``None`` when it refuses
+    the answer (``WalletProtocolError``, which the hub takes as unknown). Any other
+    exception is a bug, and propagates."""
+    try:
+        return inquiry.parse_inquire_refund(refund, answer)
+    except WalletProtocolError:
+        return None
+
+
+async def looked_up(wallet: ConformanceWallet, refund: RefundRequest) -> RefundLookup | None:
+    """:meth:`ConformanceWallet.look_up_refund`, ``None`` when the connector refuses the
+    answer (``WalletProtocolError``)."""
+    try:
+        return await wallet.look_up_refund(refund)
+    except WalletProtocolError:
+        return None
+
+
+def unreadable(answer: httpx.Response) -> list[tuple[str, httpx.Response]]:
+    """``answer`` spoilt so that it says nothing of any refund, each with what was done to
+    it: its body emptied, cut in half, or replaced by bytes that are not text, and its
+    body as it was under HTTP 503 (the wallet failed while answering)."""
+    headers = {
+        name: value
+        for name, value in answer.headers.items()
+        # The body given is the decoded one, and httpx sets its length.
+        if name not in ("content-length", "content-encoding", "transfer-encoding")
+    }
+
+    def spoilt(status: int, content: bytes) -> httpx.Response:
+        return httpx.Response(status, headers=headers, content=content, request=answer.request)
+
+    status, body = answer.status_code, answer.content
+    return [
+        ("an empty body", spoilt(status, b"")),
+        ("half its body", spoilt(status, body[: len(body) // 2])),
+        ("a body that is not text", spoilt(status, b"\xff\xfe\x00 not an answer")),
+        ("HTTP 503", spoilt(503, body)),
+    ]

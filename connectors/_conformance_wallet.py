@@ -29,6 +29,8 @@ from connectors import (
     PaymentResult,
     PayRequest,
     QuoteTerms,
+    RefundInquiry,
+    RefundLookup,
     RefundRequest,
     RefundResult,
     WalletNotification,
@@ -160,6 +162,11 @@ class ConformanceWallet:
         """Every id the wallet has given the payment so far, oldest first."""
         return tuple(self._payment_ids.get(wallet_request_id, ()))
 
+    def wallet_refund_ids(self, refund_request_id: str) -> tuple[str, ...]:
+        """Every id the wallet has given the refund so far (its answers and callbacks),
+        oldest first."""
+        return tuple(self._refund_ids.get(refund_request_id, ()))
+
     # --- the operations -------------------------------------------------------------------
 
     async def pay(self, request: PayRequest, *, deadline: float | None = None) -> PaymentResult:
@@ -196,6 +203,27 @@ class ConformanceWallet:
         )
         _remember(self._refund_ids, request.refund_request_id, result.wallet_refund_id)
         return result
+
+    async def look_up_refund(self, request: RefundRequest) -> RefundLookup:
+        """Ask the wallet whether it made the refund ``request`` describes, as the core asks
+        a :class:`~connectors.RefundInquiry` about a refund whose outcome it does not know."""
+        lookup = self._refund_inquiry().parse_inquire_refund(
+            request, await self.refund_lookup_answer(request)
+        )
+        self.exchanged.append(lookup)
+        return lookup
+
+    async def refund_lookup_answer(self, request: RefundRequest) -> httpx.Response:
+        """The wallet's answer to the connector's lookup of ``request``, not yet read: for a
+        scenario that spoils it before the connector reads it."""
+        built = self._refund_inquiry().build_inquire_refund(request)
+        self.exchanged.extend((request, built))
+        return await exchange(self._client, built, connector=self.connector.name)
+
+    def _refund_inquiry(self) -> RefundInquiry:
+        if not isinstance(self.connector, RefundInquiry):
+            raise TypeError(f"{self.target.name}: the connector cannot look a refund up")
+        return self.connector
 
     async def until_final(
         self,

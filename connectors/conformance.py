@@ -14,9 +14,10 @@ scenarios use to inject faults and to check the wallet's own books::
     GET  /_sim/ledger    [{"kind": "pay" | "reverse" | "refund", ...}, ...]
     POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true}
                          latency is applied after the books are written (a timeout hides a
-                         real charge); unknown_status makes pay and inquiry answers carry a
-                         status the protocol does not define, the books being written as
-                         usual. Either key may be sent alone; each stays until changed.
+                         real charge); unknown_status makes pay and inquiry answers (and the
+                         answers to a refund lookup) carry a status the protocol does not
+                         define, the books being written as usual. Either key may be sent
+                         alone; each stays until changed.
 
 and, optionally, for a wallet that calls the hub back::
 
@@ -33,6 +34,13 @@ When the connector is a :class:`~connectors.NotificationParser` and the simulato
 ``parse_notification`` as an :class:`httpx.Request` (to ``https://causeway-hub.invalid``
 plus its path), checks that ``acknowledge`` answers it with a 2xx, and resolves a pending
 pay or refund by what the callbacks say before it inquires or sends the refund again.
+
+When the connector is a :class:`~connectors.RefundInquiry`, the kit looks refunds up as the
+core does before it sends one again (:meth:`ConformanceWallet.look_up_refund`): one the
+wallet made must be ``FOUND`` under the id the wallet gave it, one never sent ``ABSENT``
+(beside another of the same payment and amount too). An answer it cannot read (a spoilt
+body, a 5xx) is ``UNKNOWN`` or a :class:`~connectors.WalletProtocolError`, and one that
+carries an unknown status is never ``ABSENT``, nor ``FOUND`` for a refund never sent.
 
 A target for a sandbox has ``simulator=None`` and a fixed ``base_url``; the scenarios that
 need the control API are then skipped.

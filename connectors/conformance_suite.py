@@ -31,7 +31,9 @@ as synchronous ones. Scenarios respect what the connector declares: amounts are 
 of its ``amount_step``; where the wallet cannot be asked by our id
 (``inquiry_by_request_id=False``) the two scenarios that need it are skipped, after checking
 that such an inquiry claims nothing; the callback scenarios run for a
-:class:`~connectors.NotificationParser` whose simulator records its callbacks.
+:class:`~connectors.NotificationParser` whose simulator records its callbacks, and the
+refund lookup scenarios for a :class:`~connectors.RefundInquiry` (each is skipped for any
+other connector).
 """
 
 from __future__ import annotations
@@ -51,21 +53,30 @@ from connectors import (
     OperationNotSupported,
     Outcome,
     PaymentResult,
+    RefundInquiry,
+    RefundPresence,
     WalletTimeout,
 )
 from connectors._conformance_checks import (
+    a_part,
     an_inquiry_without_the_wallet_id_claims_nothing,
     asks_by_request_id,
+    assert_found,
     forged,
+    looked_up,
     movements,
     named_ids,
     needs,
     needs_callbacks,
     needs_control,
+    needs_refund_inquiry,
     paid_state,
+    read_lookup,
+    refunded_part,
     refused,
     secret_needles,
     succeeded,
+    unreadable,
     with_body,
     without_the_wallet_id,
 )
@@ -246,7 +257,7 @@ class ConformanceSuite:
         if wallet.simulated:
             books = await movements(wallet)
         total, step = request.pay_to_amount.value, wallet.amount_step
-        part = max(step, total // 3 // step * step)
+        part = a_part(wallet, request)
         for value in (part, total - part):
             refund = wallet.new_refund(request, paid, value)
             result = await wallet.refunded(refund)
@@ -329,7 +340,10 @@ class ConformanceSuite:
         await wallet.inquire(request.wallet_request_id)
         operations = wallet.connector.capabilities.operations
         if Operation.REFUND in operations:
-            await wallet.refund(wallet.new_refund(request, paid, wallet.amount_step))
+            refund = wallet.new_refund(request, paid, wallet.amount_step)
+            await wallet.refund(refund)
+            if isinstance(wallet.connector, RefundInquiry):
+                await wallet.look_up_refund(refund)
         if Operation.CANCEL in operations:
             await wallet.cancel(request.wallet_request_id)
         places = [
@@ -412,3 +426,94 @@ class ConformanceSuite:
             acceptance.status_code,
             acceptance.content,
         ), "acknowledge(None) answers a refused callback as it answers an accepted one"
+
+    # --- refund lookups (a RefundInquiry) -------------------------------------------------
+
+    async def test_a_refund_the_wallet_made_is_found(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        needs_refund_inquiry(wallet)
+        _, _, refund = await refunded_part(wallet)
+        assert_found(wallet, refund, await wallet.look_up_refund(refund), "a refund")
+
+    async def test_a_refund_never_sent_is_absent(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        needs_refund_inquiry(wallet)
+        request, paid = await succeeded(wallet)
+        if wallet.simulated:
+            books = await movements(wallet)
+        never_sent = wallet.new_refund(request, paid, a_part(wallet, request))
+        lookup = await wallet.look_up_refund(never_sent)
+        if wallet.simulated:
+            assert await movements(wallet) == books, "looking a refund up moved money"
+        # FOUND would record a refund whose money never moved; UNKNOWN would leave it
+        # unknown for good, where the hub could safely send it.
+        assert lookup.presence is RefundPresence.ABSENT, (
+            "a refund never sent, of a payment with no refund, was looked up as "
+            f"{lookup.presence}, not ABSENT ({lookup})"
+        )
+
+    async def test_a_lookup_tells_one_refund_from_another(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        needs_refund_inquiry(wallet)
+        request, paid, first = await refunded_part(wallet)
+        # Another refund of the same payment and amount: only its id tells it apart.
+        second = wallet.new_refund(request, paid, first.refund_from_amount.value)
+        lookup = await wallet.look_up_refund(second)
+        assert lookup.presence is RefundPresence.ABSENT, (
+            "a refund never sent, of a payment another refund of the same amount was made "
+            f"of, was looked up as {lookup.presence}, not ABSENT: a lookup must match the "
+            f"refund, not its payment or its amount ({lookup})"
+        )
+        made = await wallet.refunded(second)
+        assert made.outcome is Outcome.SUCCEEDED, f"the second refund did not succeed: {made}"
+        for what, refund in (("the first refund", first), ("the second refund", second)):
+            assert_found(wallet, refund, await wallet.look_up_refund(refund), what)
+
+    async def test_a_refund_lookup_it_cannot_read_is_unknown(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        inquiry = needs_refund_inquiry(wallet)
+        _, _, refund = await refunded_part(wallet)
+        answer = await wallet.refund_lookup_answer(refund)
+        assert_found(wallet, refund, inquiry.parse_inquire_refund(refund, answer), "a refund")
+        # The same answer, spoilt: it can no longer say that the refund was made (a success
+        # the hub would book) or that it was not (a second refund the hub would send).
+        for spoilt, garbled in unreadable(answer):
+            lookup = read_lookup(inquiry, refund, garbled)
+            assert lookup is None or lookup.presence is RefundPresence.UNKNOWN, (
+                f"an answer with {spoilt} was read as {lookup.presence}: only UNKNOWN or a "
+                f"WalletProtocolError can come of it ({lookup})"
+            )
+
+    async def test_a_refund_lookup_with_an_unknown_status_is_not_absent(
+        self, conformance_wallet: ConformanceWallet
+    ) -> None:
+        wallet = conformance_wallet
+        needs_refund_inquiry(wallet)
+        needs_control(wallet)
+        request, paid, made = await refunded_part(wallet)
+        never_sent = wallet.new_refund(request, paid, a_part(wallet, request))
+        await wallet.set_faults(unknown_status=True)
+        try:
+            made_lookup = await looked_up(wallet, made)
+            never_sent_lookup = await looked_up(wallet, never_sent)
+        finally:
+            await wallet.set_faults()
+        assert made_lookup is None or made_lookup.presence is not RefundPresence.ABSENT, (
+            "with an unknown status, a refund the wallet made was looked up as ABSENT: the "
+            f"hub would send it again ({made_lookup})"
+        )
+        # A status the connector does not know says nothing of whether the wallet's list
+        # of refunds is whole: "not there" cannot be read from it.
+        assert never_sent_lookup is None or never_sent_lookup.presence is RefundPresence.UNKNOWN, (
+            "with an unknown status, a refund never sent was looked up as "
+            f"{never_sent_lookup.presence}: only UNKNOWN or a WalletProtocolError can come "
+            f"of it ({never_sent_lookup})"
+        )

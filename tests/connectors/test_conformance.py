@@ -3,13 +3,15 @@
 ``TestEveryConnector`` runs the standard scenarios once per registered kind whose package
 ships ``simulator.conformance_target`` (a bundled kind whose package does not import is
 left out here and fails ``test_registry`` instead). The other tests check the kit itself:
-that a scenario fails for a connector breaking the rule it checks, and that a sandbox
-target (no simulator) runs what it can and skips the rest.
+that a scenario fails for a connector breaking the rule it checks (Alipay+'s, or for the
+refund lookups KakaoPay's, with one thing wrong), and that a sandbox target (no simulator)
+runs what it can and skips the rest.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -20,7 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors import Outcome, PaymentResult, PayRequest
+from connectors import (
+    Outcome,
+    PaymentResult,
+    PayRequest,
+    RefundLookup,
+    RefundPresence,
+    RefundRequest,
+    WalletProtocolError,
+)
 from connectors._loopback import serve_on_loopback
 from connectors._registry import kinds
 from connectors.alipayplus import AlipayPlusConnector
@@ -32,6 +42,8 @@ from connectors.conformance import (
     open_wallet,
 )
 from connectors.conformance_suite import ConformanceSuite
+from connectors.kakaopay import KakaoPayConnector
+from connectors.kakaopay import simulator as kakaopay
 
 KINDS = conformance_kinds()
 
@@ -200,3 +212,189 @@ async def test_a_target_needs_a_simulator_or_a_base_url(make_target: MakeTarget)
     with pytest.raises(ValueError, match="neither a simulator nor a base_url"):
         async with open_wallet(nowhere):
             pass
+
+
+# --- the refund lookups (KakaoPay's connector, with one thing wrong) -----------------------
+
+
+class CredulousKakaoPay(KakaoPayConnector):
+    """Finds every refund it is asked about (by the wallet's id when there is one): the hub
+    would book refunds whose money never moved."""
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        try:
+            lookup = super().parse_inquire_refund(request, response)
+        except WalletProtocolError:
+            return RefundLookup.found(wallet_refund_id=None)
+        if lookup.presence is RefundPresence.FOUND:
+            return lookup
+        return RefundLookup.found(wallet_refund_id=None)
+
+
+class ForgetfulKakaoPay(KakaoPayConnector):
+    """Finds no refund: the hub would send every refund of unknown outcome again."""
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        return RefundLookup.absent("no refund is ever there")
+
+
+class PaymentWideKakaoPay(KakaoPayConnector):
+    """Takes any cancel of the payment for the refund asked about: "the payment has a
+    refund" read as "the wallet made this one"."""
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        lookup = super().parse_inquire_refund(request, response)
+        if lookup.presence is not RefundPresence.ABSENT:
+            return lookup
+        actions = response.json()["payment_action_details"]
+        cancels = [action for action in actions if action["payment_action_type"] == "CANCEL"]
+        if cancels:
+            return RefundLookup.found(wallet_refund_id=cancels[0]["aid"])
+        return lookup
+
+
+class StatusBlindKakaoPay(KakaoPayConnector):
+    """Reads "no cancel with this payload" as absent whatever the payment's status: a list
+    from a payment in a status it does not know is taken for the whole list."""
+
+    def parse_inquire_refund(
+        self, request: RefundRequest, response: httpx.Response
+    ) -> RefundLookup:
+        lookup = super().parse_inquire_refund(request, response)
+        if lookup.presence is RefundPresence.UNKNOWN and response.status_code == 200:
+            return RefundLookup.absent("no cancel carries this payload")
+        return lookup
+
+
+def kakaopay_target(factory: type[KakaoPayConnector]) -> ConformanceTarget:
+    """A simulated KakaoPay, and a connector for it made by ``factory``."""
+    cid, secret_key = "CWVARIANT1", "DEV" + "5A" * 16
+    payer, poor_payer = "281002" + "0" * 11 + "7", "281002" + "0" * 11 + "8"
+    wallet = kakaopay.SimulatedWallet(
+        cid=cid,
+        secret_key=secret_key,
+        accounts=[
+            kakaopay.SimulatedAccount("KP-0001", payer, 2_000_000, "Kim Min-jun"),
+            kakaopay.SimulatedAccount("KP-0002", poor_payer, 5_000, "Lee Seo-yeon"),
+        ],
+    )
+    settings = {
+        "cid": cid,
+        "secret_key": secret_key,
+        "approval_url": "https://hub.causeway.test/kakaopay/return",
+        "currencies": ["KRW"],
+        "regions": ["KR"],
+    }
+    return ConformanceTarget(
+        name="kakaopay-variant",
+        connect=lambda url: factory("variant", settings | {"base_url": url}),
+        simulator=kakaopay.create_simulator(wallet),
+        wallet_currency="KRW",
+        payment_currency="JPY",
+        payer=payer,
+        poor_payer=poor_payer,
+        pay_to_amount=11_016,
+        payment_amount=1_200,
+        secrets=(secret_key,),
+    )
+
+
+LOOKUP_SCENARIOS = (
+    "test_a_refund_the_wallet_made_is_found",
+    "test_a_refund_never_sent_is_absent",
+    "test_a_lookup_tells_one_refund_from_another",
+    "test_a_refund_lookup_it_cannot_read_is_unknown",
+    "test_a_refund_lookup_with_an_unknown_status_is_not_absent",
+)
+
+#: What each refund-lookup scenario reports against each wrong connector, as
+#: ``(connector, scenario): the start of its failure``; every pair not listed passes.
+LOOKUP_FAILURES: Mapping[tuple[type[KakaoPayConnector], str], str] = {
+    (CredulousKakaoPay, "test_a_refund_never_sent_is_absent"): (
+        "a refund never sent, of a payment with no refund, was looked up as FOUND"
+    ),
+    (CredulousKakaoPay, "test_a_lookup_tells_one_refund_from_another"): (
+        "a refund never sent, of a payment another refund of the same amount was made of, "
+        "was looked up as FOUND"
+    ),
+    (CredulousKakaoPay, "test_a_refund_lookup_it_cannot_read_is_unknown"): (
+        "an answer with an empty body was read as FOUND"
+    ),
+    (CredulousKakaoPay, "test_a_refund_lookup_with_an_unknown_status_is_not_absent"): (
+        "with an unknown status, a refund never sent was looked up as FOUND"
+    ),
+    (ForgetfulKakaoPay, "test_a_refund_the_wallet_made_is_found"): (
+        "a refund, which the wallet made, was looked up as ABSENT"
+    ),
+    (ForgetfulKakaoPay, "test_a_lookup_tells_one_refund_from_another"): (
+        "the first refund, which the wallet made, was looked up as ABSENT"
+    ),
+    (ForgetfulKakaoPay, "test_a_refund_lookup_it_cannot_read_is_unknown"): (
+        "a refund, which the wallet made, was looked up as ABSENT"
+    ),
+    (ForgetfulKakaoPay, "test_a_refund_lookup_with_an_unknown_status_is_not_absent"): (
+        "with an unknown status, a refund the wallet made was looked up as ABSENT"
+    ),
+    (PaymentWideKakaoPay, "test_a_lookup_tells_one_refund_from_another"): (
+        "a refund never sent, of a payment another refund of the same amount was made of, "
+        "was looked up as FOUND"
+    ),
+    (StatusBlindKakaoPay, "test_a_refund_lookup_with_an_unknown_status_is_not_absent"): (
+        "with an unknown status, a refund never sent was looked up as ABSENT"
+    ),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scenario", LOOKUP_SCENARIOS)
+@pytest.mark.parametrize(
+    "factory",
+    [
+        KakaoPayConnector,
+        CredulousKakaoPay,
+        ForgetfulKakaoPay,
+        PaymentWideKakaoPay,
+        StatusBlindKakaoPay,
+    ],
+    ids=lambda factory: factory.__name__,
+)
+async def test_each_refund_lookup_scenario_fails_the_connector_breaking_its_rule(
+    factory: type[KakaoPayConnector], scenario: str
+) -> None:
+    failure = LOOKUP_FAILURES.get((factory, scenario))
+    async with open_wallet(kakaopay_target(factory)) as wallet:
+        run = getattr(SUITE, scenario)(wallet)
+        if failure is None:
+            await run
+        else:
+            with pytest.raises(AssertionError, match=re.escape(failure)):
+                await run
+
+
+def test_every_refund_lookup_scenario_catches_a_wrong_connector() -> None:
+    # The lookup scenarios are those that need a RefundInquiry: a new one must join the
+    # table above, with a connector it fails.
+    needing = {
+        name
+        for name, scenario in vars(ConformanceSuite).items()
+        if name.startswith("test_") and "needs_refund_inquiry(" in inspect.getsource(scenario)
+    }
+    assert needing == set(LOOKUP_SCENARIOS)
+    assert {scenario for _, scenario in LOOKUP_FAILURES} == needing
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scenario", LOOKUP_SCENARIOS)
+async def test_the_refund_lookups_are_skipped_for_a_connector_that_cannot_look_up(
+    make_target: MakeTarget, scenario: str
+) -> None:
+    async with open_wallet(make_target(AlipayPlusConnector)) as wallet:
+        with pytest.raises(pytest.skip.Exception, match="not a RefundInquiry"):
+            await getattr(SUITE, scenario)(wallet)
+        assert not wallet.exchanged, "a scenario that does not apply sent something"
