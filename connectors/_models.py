@@ -153,6 +153,10 @@ class PaymentResult:
 
     ``code`` is always an Alipay+ result code: a connector maps its wallet's codes to
     those, and keeps the wallet's own in ``wallet_code``.
+
+    ``pay_to_amount`` is what the wallet charged the payer, in the payer's currency, when
+    the wallet converts at its own rate and says so (WeChat Pay's ``cash_fee``). ``None``:
+    it charged the ``pay_to_amount`` it was sent. The hub books what the wallet charged.
     """
 
     outcome: Outcome
@@ -162,6 +166,7 @@ class PaymentResult:
     customer_id: str | None = None
     paid_at: datetime | None = None
     wallet_code: str | None = None
+    pay_to_amount: Amount | None = None
 
     @classmethod
     def succeeded(
@@ -170,6 +175,7 @@ class PaymentResult:
         wallet_payment_id: str | None,
         customer_id: str | None = None,
         paid_at: datetime | None = None,
+        pay_to_amount: Amount | None = None,
     ) -> PaymentResult:
         return cls(
             Outcome.SUCCEEDED,
@@ -178,6 +184,7 @@ class PaymentResult:
             wallet_payment_id=wallet_payment_id,
             customer_id=customer_id,
             paid_at=paid_at,
+            pay_to_amount=pay_to_amount,
         )
 
     @classmethod

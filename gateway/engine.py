@@ -57,6 +57,7 @@ __all__ = [
     "in_steps",
     "new_id",
     "purchase",
+    "wallet_figure",
 ]
 
 log = logging.getLogger("causeway.engine")
@@ -391,6 +392,12 @@ class PaymentEngine:
 
     async def record_outcome(self, payment: Payment, result: connectors.PaymentResult) -> Answer:
         """Record what the wallet said about ``payment`` and answer accordingly."""
+        charged = _charged(payment, result)
+        if isinstance(charged, str):
+            # A charge we cannot book as the wallet tells it: an operator's matter.
+            log.error("payment %s: %s", payment.payment_id, charged)
+            result = connectors.PaymentResult.pending(charged)
+            charged = None
         match result.outcome:
             case connectors.Outcome.SUCCEEDED:
                 target, code, message = PaymentStatus.SUCCEEDED, ResultCode.SUCCESS, "Success."
@@ -402,7 +409,9 @@ class PaymentEngine:
                 message = code.message
         if target is payment.status:
             return _answer(payment)
-        update = PaymentUpdate(code, message, result.wallet_payment_id, result.customer_id)
+        update = PaymentUpdate(
+            code, message, result.wallet_payment_id, result.customer_id, pay_to_amount=charged
+        )
         current = payment
         while True:
             try:
@@ -723,6 +732,26 @@ def _replay(payment: Payment, digest: str) -> Answer:
     if payment.fingerprint != digest:
         return Answer.of(ResultCode.REPEAT_REQ_INCONSISTENT)
     return _answer(payment)
+
+
+def wallet_figure(
+    said: connectors.Amount | None, ours: Money, *, least: int, most: int
+) -> Money | str | None:
+    """An amount a wallet says it moved, to book in place of ``ours``, the one it was sent
+    (``None``: it did not say), or why it cannot be booked: it is in another currency, or
+    not within ``least`` and ``most`` minor units."""
+    if said is None:
+        return None
+    if said.currency != ours.currency or not least <= said.value <= most:
+        return f"the wallet says it moved {said} where it was sent {ours.minor} {ours.currency}"
+    return Money(said.currency, said.value)
+
+
+def _charged(payment: Payment, result: connectors.PaymentResult) -> Money | str | None:
+    """What a wallet that converts at its own rate says it charged for ``payment``."""
+    if result.outcome is not connectors.Outcome.SUCCEEDED:
+        return None
+    return wallet_figure(result.pay_to_amount, payment.pay_to_amount, least=1, most=MAX_MINOR_UNITS)
 
 
 def _answer(payment: Payment) -> Answer:

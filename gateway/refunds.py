@@ -30,7 +30,7 @@ from fx import Money
 from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy
-from gateway.engine import PaymentEngine, fingerprint, in_steps, new_id
+from gateway.engine import PaymentEngine, fingerprint, in_steps, new_id, wallet_figure
 from gateway.errors import ConcurrentUpdate, RequestRejected
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
@@ -312,18 +312,15 @@ class Refunds:
 def _given_back(
     refund: Refund, payment: Payment, result: connectors.RefundResult
 ) -> Money | str | None:
-    """What a successful refund gave back in the wallet's currency, as the wallet says
-    (``None``: it did not say, so it is what it was sent), or why that cannot be booked."""
-    said = result.refund_from_amount
-    if result.outcome is not connectors.Outcome.SUCCEEDED or said is None:
+    """What a wallet that works out its own refunds says it gave back for ``refund``."""
+    if result.outcome is not connectors.Outcome.SUCCEEDED:
         return None
-    sent = refund.refund_from_amount
-    if said.currency != sent.currency or not 0 <= said.value <= payment.pay_to_amount.minor:
-        return (
-            f"the wallet says it gave back {said}, against {sent} sent of a payment of "
-            f"{payment.pay_to_amount.minor} {sent.currency}; not booked"
-        )
-    return Money(said.currency, said.value)
+    return wallet_figure(
+        result.refund_from_amount,
+        refund.refund_from_amount,
+        least=0,
+        most=payment.pay_to_amount.minor,
+    )
 
 
 def _wallet_request(refund: Refund, payment: Payment) -> connectors.RefundRequest:

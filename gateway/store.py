@@ -123,12 +123,14 @@ def _now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class PaymentUpdate:
-    """What a transition changes besides the status."""
+    """What a transition changes besides the status. ``pay_to_amount``: what the wallet
+    says it charged, when it converts at its own rate; a success is booked at that."""
 
     result_code: ResultCode
     result_message: str
     wallet_payment_id: str | None = None
     customer_id: str | None = None
+    pay_to_amount: Money | None = None
 
 
 def migration_config(connection: sa.Connection) -> Config:
@@ -539,6 +541,7 @@ class Store:
             result_message=update.result_message,
             wallet_payment_id=_given(update.wallet_payment_id, payment.wallet_payment_id),
             customer_id=_given(update.customer_id, payment.customer_id),
+            pay_to_amount=_given(update.pay_to_amount, payment.pay_to_amount),
             updated_at=now,
             completed_at=payment.completed_at or (now if target.is_final else None),
         )
@@ -550,6 +553,7 @@ class Store:
             "message": update.result_message,
             "wallet_payment": update.wallet_payment_id,
             "customer": update.customer_id,
+            "pay_to": None if update.pay_to_amount is None else update.pay_to_amount.minor,
             "now": now,
             "completed": moved.completed_at,
         }
@@ -911,6 +915,8 @@ class Store:
         )
 
 
+_T = TypeVar("_T")
+
 #: Where a page of a sweep's query ended: the last row's ordering time and id.
 Page = tuple[datetime, str]
 Row = TypeVar("Row")
@@ -1005,7 +1011,7 @@ def _creation(columns: tuple[str, ...]) -> sa.Insert:
     )
 
 
-def _given(value: str | None, otherwise: str | None) -> str | None:
+def _given(value: _T | None, otherwise: _T) -> _T:
     return otherwise if value is None else value
 
 
@@ -1024,6 +1030,9 @@ _MOVE = (
         ),
         customer_id=sa.func.coalesce(
             _bound("customer", payments.c.customer_id), payments.c.customer_id
+        ),
+        pay_to_amount=sa.func.coalesce(
+            _bound("pay_to", payments.c.pay_to_amount), payments.c.pay_to_amount
         ),
         updated_at=_bound("now", payments.c.updated_at),
         completed_at=sa.func.coalesce(

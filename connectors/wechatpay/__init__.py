@@ -31,9 +31,10 @@ What the public docs say, and what is assumed or simplified here:
 - ``payment_amount`` is ``total_fee`` in minor units of ``fee_type``, the merchant's
   currency. ``pay_to_amount`` is what the traveller's wallet is charged, which WeChat Pay
   reports as ``cash_fee`` of ``cash_fee_type`` (CNY) at ``rate`` (x 10^8) but never takes
-  as input: the hub's quote and WeChat's rate may differ by a few fen. The connector
-  checks that a success echoes the ``total_fee``/``fee_type`` it sent; ``PaymentResult``
-  has no field for ``cash_fee``.
+  as input: the hub's quote and WeChat's rate may differ. The connector checks that a
+  success echoes the ``total_fee``/``fee_type`` it sent and charged in the payer's
+  currency, and returns ``cash_fee`` as the result's ``pay_to_amount``, which the hub
+  books.
 - Quick pay answers synchronously, except ``USERPAYING`` (the payer must type a password)
   and ``SYSTEMERROR``/``BANKERROR``, which are pending and resolved by ``orderquery``. A
   repeat of a paid order number answers ``ORDERPAID`` without the payment's facts: pending,
@@ -169,6 +170,10 @@ class WeChatPayConnector:
             amount = request.payment_amount
             self._envelope.check_echo(_MICROPAY, "fee_type", amount.currency, reply.fee_type)
             self._envelope.check_echo(_MICROPAY, "total_fee", str(amount.value), reply.total_fee)
+            payer_currency = request.pay_to_amount.currency
+            self._envelope.check_echo(
+                _MICROPAY, "cash_fee_type", payer_currency, reply.cash_fee_type
+            )
         return _translate.pay_result(reply)
 
     def build_inquire(self, request: InquireRequest) -> httpx.Request:

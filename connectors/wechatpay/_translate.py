@@ -134,10 +134,13 @@ def _refused(reply: WireReply) -> str:
 
 
 def _succeeded(reply: MicropayReply) -> PaymentResult:
+    cash = reply.cash_fee
     return PaymentResult.succeeded(
         wallet_payment_id=reply.transaction_id,
         customer_id=reply.openid,
         paid_at=_paid_at(reply.time_end),
+        # What WeChat charged at its own rate; CNY when the answer does not say.
+        pay_to_amount=None if cash is None else Amount(reply.cash_fee_type or "CNY", cash),
     )
 
 

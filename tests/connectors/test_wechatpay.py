@@ -205,6 +205,10 @@ def test_pay_success(connector: WeChatPayConnector) -> None:
     assert result.wallet_payment_id == "4200001234202603011234567890"
     assert result.customer_id == "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
     assert result.paid_at == datetime(2026, 3, 1, 8, 0, 2, tzinfo=UTC)
+    # What WeChat charged at its own rate, which the hub books.
+    assert result.pay_to_amount == Amount("CNY", 5736)
+    other_rate = answer({"result_code": "SUCCESS", "total_fee": "1200", "cash_fee": "5741"})
+    assert connector.parse_pay(PAY, other_rate).pay_to_amount == Amount("CNY", 5741)
 
 
 @pytest.mark.parametrize(
@@ -277,6 +281,7 @@ def test_inquiry_success(connector: WeChatPayConnector) -> None:
     result = connector.parse_inquire(INQUIRE, recorded("orderquery_success"))
     assert result.outcome is Outcome.SUCCEEDED
     assert result.wallet_payment_id == "4200001234202603011234567890"
+    assert result.pay_to_amount == Amount("CNY", 5736)
     assert result.paid_at == datetime(2026, 3, 1, 8, 0, 2, tzinfo=UTC)
 
 
@@ -476,8 +481,9 @@ def test_a_tampered_answer_is_rejected(connector: WeChatPayConnector) -> None:
         ({"result_code": "FAIL", "mch_id": "10000999"}, "mch_id"),
         ({"result_code": "SUCCESS", "total_fee": "1201", "fee_type": "JPY"}, "total_fee"),
         ({"result_code": "SUCCESS", "total_fee": "1200", "fee_type": "KRW"}, "fee_type"),
+        ({"result_code": "SUCCESS", "cash_fee_type": "HKD", "cash_fee": "1310"}, "cash_fee_type"),
     ],
-    ids=["order", "appid", "merchant", "amount", "currency"],
+    ids=["order", "appid", "merchant", "amount", "currency", "payer-currency"],
 )
 def test_a_signed_answer_about_something_else_is_rejected(
     connector: WeChatPayConnector, fields: dict[str, str], names: str

@@ -1,9 +1,11 @@
-"""Refunds are booked at what the wallet gave back, when the wallet says.
+"""Payments and refunds are booked at what the wallet moved, when the wallet says.
 
-WeChat Pay is sent a refund in the merchant's currency and gives back, in CNY, the refund's
-share of what it charged (``cash_fee × refund_fee / total_fee``, rounded its own way). The
-hub's own conversion of the same refund can differ from that by a fen. The wallet's figure
-is what the traveller got back and what the wallet will settle, so it is what the books
+WeChat Pay converts the merchant's currency to CNY at its own rate, and reports what it
+charged (``cash_fee``). It is sent a refund in the merchant's currency and gives back the
+refund's share of what it charged (``cash_fee × refund_fee / total_fee``, rounded its own
+way), which it reports too (``cash_refund_fee``). The hub's own conversions differ: by
+the two rates on a charge, by a fen on a partial refund. The wallet's figures are what the
+traveller paid and got back, and what the wallet will settle, so they are what the books
 must say.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +24,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors import Amount, RefundResult
+from connectors import Amount, PaymentResult, RefundResult
 from connectors.wechatpay.simulator import SimulatedAccount, SimulatedWallet, create_simulator
 from fx import Direction, Quoter, StaticRates
 from gateway.client import AcquirerClient
@@ -31,10 +33,11 @@ from gateway.hub import Hub
 from gateway.local import serve
 from gateway.refunds import Refunds
 from gateway.schema import payments
-from gateway.states import RefundStatus
+from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
 from tests.gateway.conftest import hub_through, pay_body, refund_body, settings_for
 from tests.gateway.test_postings import lines, pay, per_currency, refund
+from tests.gateway.test_postings import payment as pending_payment
 
 pytestmark = pytest.mark.anyio
 
@@ -59,19 +62,19 @@ class China:
     siam: AcquirerClient
     http: httpx.AsyncClient
     wallet_url: str
-    price: Decimal  # CNY per THB, the hub's and the wallet's alike
+    price: Decimal  # what the wallet charges in CNY per THB
 
-    async def refunded_at_wallet(self) -> dict[str, int]:
-        """The CNY the wallet gave back, in fen, by the refund id it was sent."""
+    async def at_wallet(self, kind: str) -> dict[str, int]:
+        """The CNY the wallet moved, in fen, by the id it knows the pay or refund by."""
         ledger: list[dict[str, Any]] = (
             await self.http.get(self.wallet_url + "/_sim/ledger")
         ).json()
-        return {e["out_refund_no"]: e["amount"] for e in ledger if e["kind"] == "refund"}
+        key = "out_refund_no" if kind == "refund" else "out_trade_no"
+        return {e[key]: e["amount"] for e in ledger if e["kind"] == kind}
 
 
 async def _hub_price(backend: Backend, state_dir: Path) -> Decimal:
-    """What the hub charges a traveller in CNY per THB: the wallet charges the same, so
-    that a payment is booked as charged and only the refunds' roundings differ."""
+    """What the hub charges a traveller in CNY per THB."""
     fx = settings_for(backend, state_dir).fx
     quoter = Quoter(
         StaticRates.from_file(fx.rates_file),
@@ -82,15 +85,15 @@ async def _hub_price(backend: Backend, state_dir: Path) -> Decimal:
     return (await quoter.quote("THB", "CNY", Direction.COLLECT)).price
 
 
-@pytest.fixture
-async def china(backend: Backend, state_dir: Path) -> AsyncIterator[China]:
-    price = await _hub_price(backend, state_dir)
+@asynccontextmanager
+async def china_at(backend: Backend, state_dir: Path, rate: Decimal) -> AsyncIterator[China]:
+    """A hub with a WeChat Pay route, whose wallet converts THB at ``rate`` CNY."""
     wallet = SimulatedWallet(
         appid=APPID,
         mch_id=MCH_ID,
         api_key=API_KEY,
         accounts=[SimulatedAccount("o-wang", WANG, 10_000_000, "Wang Fang")],
-        rates={"THB": price},
+        rates={"THB": rate},
     )
     async with AsyncExitStack() as stack:
         simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
@@ -108,7 +111,14 @@ async def china(backend: Backend, state_dir: Path) -> AsyncIterator[China]:
             },
         )
         hub, http, siam = await hub_through(stack, backend, state_dir, route, wallet=WECHATPAY)
-        yield China(hub, siam, http, simulator.url, price)
+        yield China(hub, siam, http, simulator.url, rate)
+
+
+@pytest.fixture
+async def china(backend: Backend, state_dir: Path) -> AsyncIterator[China]:
+    """The wallet charges at the hub's own price: only the refunds' roundings differ."""
+    async with china_at(backend, state_dir, await _hub_price(backend, state_dir)) as running:
+        yield running
 
 
 def hubs_own_conversion(price: Decimal, thb_minor: int) -> int:
@@ -127,7 +137,7 @@ async def test_partial_refunds_are_booked_at_what_the_wallet_gave_back(china: Ch
     last = await china.siam.call("refund", refund_body("cn-1", "cn-1-last", str(left)))
     assert last["result"]["resultCode"] == "SUCCESS", last
 
-    given_back = await china.refunded_at_wallet()
+    given_back = await china.at_wallet("refund")
     store = china.hub.store
     payment = await store.find_payment("SIAM_ACQ", "cn-1")
     assert payment is not None
@@ -198,3 +208,64 @@ async def test_a_refund_the_wallet_reports_in_another_currency_is_not_booked(
     # The payment's running total in KRW follows the wallet, so a last refund takes what
     # the wallet has left.
     assert await refunded_pay_to(china, paid.payment_id) == said.value
+
+
+async def test_a_charge_at_the_wallets_own_rate_is_booked_as_charged(
+    backend: Backend, state_dir: Path
+) -> None:
+    ours = await _hub_price(backend, state_dir)
+    async with china_at(backend, state_dir, ours * Decimal("1.004")) as china:
+        paid = await china.siam.call("pay", pay_body("cn-3", code=WANG, value="125000"))
+        assert paid["result"]["resultCode"] == "SUCCESS"
+        store = china.hub.store
+        payment = await store.find_payment("SIAM_ACQ", "cn-3")
+        assert payment is not None
+        [charged] = (await china.at_wallet("pay")).values()
+        assert charged != hubs_own_conversion(ours, 125_000)  # else it would prove nothing
+        assert payment.pay_to_amount.minor == charged
+        booked = [
+            amount
+            for movement, _, role, _, ccy, amount in await lines(store)
+            if movement == "PAYMENT" and role == "wallet" and ccy == "CNY"
+        ]
+        assert booked == [-charged]
+        # The hub's FX account takes the difference; every currency still balances.
+        assert set(per_currency(await lines(store)).values()) == {0}
+
+        half = await china.siam.call("refund", refund_body("cn-3", "cn-3-r1", "62500"))
+        rest = await china.siam.call("refund", refund_body("cn-3", "cn-3-r2", "62500"))
+        assert [half["result"]["resultCode"], rest["result"]["resultCode"]] == ["SUCCESS"] * 2
+        # What the wallet gave back is what it charged, and the books say so.
+        assert sum((await china.at_wallet("refund")).values()) == charged
+        wallet_lines = [
+            amount
+            for _, _, role, who, ccy, amount in await lines(store)
+            if role == "wallet" and who == "WECHATPAY" and ccy == "CNY"
+        ]
+        assert sum(wallet_lines) == 0
+        assert set(per_currency(await lines(store)).values()) == {0}
+
+
+async def test_a_charge_the_wallet_reports_in_another_currency_is_not_booked(
+    china: China,
+) -> None:
+    store, engine = china.hub.store, china.hub.engine
+    made = pending_payment("cn-4", 125_000)
+    await store.create_payment(made)
+
+    strange = PaymentResult.succeeded(wallet_payment_id="42", pay_to_amount=Amount("USD", 5))
+    answer = await engine.record_outcome(made, strange)
+    assert answer.code.name == "PAYMENT_IN_PROCESS"
+    stored = await store.find_payment("SIAM_ACQ", "cn-4")
+    assert stored is not None
+    assert stored.status is PaymentStatus.UNKNOWN
+    assert await lines(store) == []
+
+    said = Amount("KRW", made.pay_to_amount.minor - 7)
+    answer = await engine.record_outcome(
+        stored, PaymentResult.succeeded(wallet_payment_id="42", pay_to_amount=said)
+    )
+    assert answer.payment is not None
+    assert answer.payment.pay_to_amount.minor == said.value
+    booked = {(line[2], line[4], line[5]) for line in await lines(store)}
+    assert ("wallet", "KRW", -said.value) in booked
