@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from connectors import Operation, RsaSigner, RsaVerifier
 from gateway.api import create_app
@@ -203,15 +204,19 @@ async def hub_through(
     stack: AsyncExitStack,
     backend: Backend,
     state_dir: Path,
+    simulator: ASGIApp,
     route: RouteConfig,
     *,
     wallet: WalletConfig | None = None,
     **hub: object,
-) -> tuple[Hub, httpx.AsyncClient, AcquirerClient]:
-    """A running hub whose ``route.wallet`` goes through ``route`` alone (``wallet``: that
-    wallet, when the configuration has none of that name; ``hub``: ``[hub]`` settings to
-    change), with its background workers stopped: the test sweeps on its own clock.
-    Returns the hub, an HTTP client and SIAM_ACQ's client; ``stack`` closes them."""
+) -> tuple[Hub, httpx.AsyncClient, AcquirerClient, str]:
+    """A running hub whose ``route.wallet`` goes through ``route`` alone, to ``simulator``
+    served for it (``wallet``: that wallet, when the configuration has none of that name;
+    ``hub``: ``[hub]`` settings to change), with its background workers stopped: the test
+    sweeps on its own clock. Returns the hub, an HTTP client, SIAM_ACQ's client and the
+    simulator's URL; ``stack`` closes them."""
+    served = await stack.enter_async_context(serve(simulator))
+    route = route.model_copy(update={"settings": {"base_url": served.url, **route.settings}})
     settings = settings_for(backend, state_dir)
     routes = [r for r in settings.routes if r.wallet != route.wallet] + [route]
     wallets = settings.wallets + ([] if wallet is None else [wallet])
@@ -225,7 +230,7 @@ async def hub_through(
     await asyncio.gather(*running.background)
     http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
     siam = acquirer_client(http, gateway.url, state_dir / "keys", "SIAM_ACQ")
-    return running, http, siam
+    return running, http, siam, served.url
 
 
 def acquirer_client(http: httpx.AsyncClient, url: str, keys: Path, name: str) -> AcquirerClient:

@@ -29,7 +29,6 @@ from connectors.snapbi.simulator import SimulatedAccount, SimulatedWallet, creat
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig
 from gateway.hub import Hub
-from gateway.local import serve
 from gateway.models import Payment
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.schema import postings
@@ -111,13 +110,11 @@ async def _indonesia(
         accounts=[SimulatedAccount("ID-1", RINA, 10**12, "Rina")],
     )
     async with AsyncExitStack() as stack:
-        simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
         route = RouteConfig(
             name="dana-snap",
             wallet="DANA",
             kind="snapbi",
             settings={
-                "base_url": simulator.url,
                 "partner_id": PARTNER,
                 "client_secret": secret,
                 "access_token": token,
@@ -127,10 +124,15 @@ async def _indonesia(
                 "regions": ["ID"],
             },
         )
-        hub, http, siam = await hub_through(
-            stack, backend, state_dir, route, late_arrival_seconds=late_arrival_seconds
+        hub, http, siam, url = await hub_through(
+            stack,
+            backend,
+            state_dir,
+            create_simulator(wallet),
+            route,
+            late_arrival_seconds=late_arrival_seconds,
         )
-        yield Indonesia(hub, siam, http, simulator.url)
+        yield Indonesia(hub, siam, http, url)
 
 
 async def _refused_before_the_books(country: Indonesia, request_id: str) -> None:

@@ -32,7 +32,6 @@ from connectors.kakaopay.simulator import SimulatedAccount, SimulatedWallet, cre
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig
 from gateway.hub import Hub
-from gateway.local import serve
 from gateway.models import Refund
 from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.results import ResultCode
@@ -123,13 +122,11 @@ async def korea(backend: Backend, state_dir: Path) -> AsyncIterator[Korea]:
     )
     gate = Gate(create_simulator(wallet))
     async with AsyncExitStack() as stack:
-        simulator = await stack.enter_async_context(serve(gate))
         route = RouteConfig(
             name="kakaopay-kr",
             wallet="KAKAOPAY",
             kind="kakaopay",
             settings={
-                "base_url": simulator.url,
                 "cid": CID,
                 "secret_key": SECRET,
                 "approval_url": "https://hub.causeway.test/kakaopay/return",
@@ -137,10 +134,10 @@ async def korea(backend: Backend, state_dir: Path) -> AsyncIterator[Korea]:
                 "regions": ["KR"],
             },
         )
-        hub, http, siam = await hub_through(
-            stack, backend, state_dir, route, wallet_timeout_seconds=0.3
+        hub, http, siam, url = await hub_through(
+            stack, backend, state_dir, gate, route, wallet_timeout_seconds=0.3
         )
-        yield Korea(hub, siam, http, simulator.url, gate)
+        yield Korea(hub, siam, http, url, gate)
 
 
 async def _paid(korea: Korea, request_id: str) -> None:

@@ -30,7 +30,6 @@ from fx import Direction, Quoter, StaticRates
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig, WalletConfig
 from gateway.hub import Hub
-from gateway.local import serve
 from gateway.refunds import Refunds
 from gateway.schema import payments
 from gateway.states import PaymentStatus, RefundStatus
@@ -96,13 +95,11 @@ async def china_at(backend: Backend, state_dir: Path, rate: Decimal) -> AsyncIte
         rates={"THB": rate},
     )
     async with AsyncExitStack() as stack:
-        simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
         route = RouteConfig(
             name="wechatpay-v2",
             wallet="WECHATPAY",
             kind="wechatpay",
             settings={
-                "base_url": simulator.url,
                 "appid": APPID,
                 "mch_id": MCH_ID,
                 "api_key": API_KEY,
@@ -110,8 +107,10 @@ async def china_at(backend: Backend, state_dir: Path, rate: Decimal) -> AsyncIte
                 "regions": ["CN"],
             },
         )
-        hub, http, siam = await hub_through(stack, backend, state_dir, route, wallet=WECHATPAY)
-        yield China(hub, siam, http, simulator.url, rate)
+        hub, http, siam, url = await hub_through(
+            stack, backend, state_dir, create_simulator(wallet), route, wallet=WECHATPAY
+        )
+        yield China(hub, siam, http, url, rate)
 
 
 @pytest.fixture
