@@ -47,11 +47,13 @@ Answer = tuple[int, dict[str, Any]]
 @dataclasses.dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One committed transfer; ``amount`` is what the payer sent, ``fee`` what the payee
-    DFSP kept of it."""
+    DFSP kept of it. A refund names the transfer of the payment it gives back
+    (``original_transfer_id``; ``None`` for a payment)."""
 
     kind: Literal["pay", "refund"]
     transfer_id: str
     home_transaction_id: str
+    original_transfer_id: str | None
     payer: str
     payee: str
     amount: int
@@ -190,7 +192,16 @@ class SchemeBook:
             self.charges += 1
         self.ledger.append(
             LedgerEntry(
-                kind, transfer_id, ask.home, payer.name, payee.name, send, fee, ask.currency, now()
+                kind,
+                transfer_id,
+                ask.home,
+                ask.original,
+                payer.name,
+                payee.name,
+                send,
+                fee,
+                ask.currency,
+                now(),
             )
         )
         state["fulfil"] = {"body": record.fulfil_body(), "headers": {}}

@@ -10,10 +10,15 @@ Its own control API, which is **not** part of Mojaloop::
 
     GET  /_sim/stats     {"pay_requests": n, "charges": n}
     GET  /_sim/ledger    [{"kind": "pay" | "refund", "transfer_id", "home_transaction_id",
-                           "payer", "payee", "amount", "fee", "currency", "time"}, ...]
+                           "original_transfer_id", "payer", "payee", "amount", "fee",
+                           "currency", "time"}, ...]    a refund names the payment's transfer
     GET  /_sim/accounts  [{"name", "id_type", "balance", "currency"}, ...]
-    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true}  (either key)
-                         -> the faults now in force; 400 on a bad value
+    GET  /_sim/struck    {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
+    POST /_sim/faults    {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
+                          "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
+                          "slow_seconds": 3, "seed": 7}  (any of them) -> the faults in
+                         force (a random one only once set; see _sim_faults); 400 on a bad
+                         value
 
 Example::
 
@@ -32,16 +37,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import Connector
 from connectors.conformance import ConformanceTarget
 from connectors.mojaloop import MojaloopConnector
+from connectors.mojaloop._sim_faults import Faults
 from connectors.mojaloop._sim_json import BadRequest, encode, with_undefined_states
 from connectors.mojaloop._sim_scheme import Answer, SchemeBook
-from connectors.simulation import Faults, control_routes
+from connectors.simulation import control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -101,20 +107,27 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         given = request.headers.get("authorization", "").encode()
         return hmac.compare_digest(given, f"Bearer {wallet.bearer_token}".encode())
 
-    async def serve(operation: Callable[[], Answer], *, faulty: bool) -> Response:
+    async def serve(operation: Callable[[], Answer], *, disguise: bool) -> Response:
+        refused = faults.refuse()  # before the scheme looks at the call: nothing happens
+        if refused is not None:
+            return refused
         async with lock:
             try:
                 status, answer = operation()
             except BadRequest as exc:
-                return _error(400, str(exc))
-        if faulty and faults.unknown_status:
+                return await faults.deliver(_error(400, str(exc)))
+        if disguise and faults.unknown_status:
             answer = with_undefined_states(answer)
-        await faults.delay()  # after the books are written
-        return Response(encode(answer), status, media_type="application/json")
+        # After the books are written (see RandomFaults.deliver): late, a 500 or nothing.
+        return await faults.deliver(Response(encode(answer), status, media_type="application/json"))
 
     async def post_transfers(request: Request) -> Response:
         try:
-            payload = json.loads(await request.body())
+            raw = await request.body()
+        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
+            return Response(status_code=400)
+        try:
+            payload = json.loads(raw)
         except ValueError:
             payload = None
         refund = isinstance(payload, dict) and book.is_refund(payload)
@@ -124,13 +137,13 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
             return _error(401, "Unauthorized")
         if not isinstance(payload, dict):
             return _error(400, "the body is not a JSON object")
-        return await serve(lambda: book.post_transfer(payload), faulty=not refund)
+        return await serve(lambda: book.post_transfer(payload), disguise=not refund)
 
     async def get_transfer(request: Request) -> Response:
         if not authorised(request):
             return _error(401, "Unauthorized")
         transfer_id: str = request.path_params["transfer_id"]
-        return await serve(lambda: book.get_transfer(transfer_id), faulty=True)
+        return await serve(lambda: book.get_transfer(transfer_id), disguise=True)
 
     prefix = wallet.path_prefix.rstrip("/")
     return Starlette(
@@ -141,7 +154,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": stats["pay_requests"], "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": book.accounts_json},
+                views={"accounts": book.accounts_json, "struck": lambda: faults.struck},
                 lock=lock,
             ),
         ]

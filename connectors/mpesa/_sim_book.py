@@ -4,7 +4,9 @@ The book plays both M-Pesa and the traveller's phone. A push is answered at once
 ids; the phone answers it ``approval_delay`` later (approve, cancel, ignore, wrong PIN, as
 the subscriber is set up), and the book settles it lazily, on the next look at it. Every
 result M-Pesa would POST to a ``CallBackURL`` or ``ResultURL`` is kept in ``callbacks``,
-as ``GET /_sim/callbacks`` lists it (``_sim_wire.callback``).
+as ``GET /_sim/callbacks`` lists it (``_sim_wire.callback``), and handed to ``send`` when
+the book has one (the app then POSTs it). The same reversal again (its ``Occasion``) moves
+nothing: it is acknowledged as the first was, and its result is called back again.
 
 Amounts on the wire are whole shillings; the books keep minor units (cents) like the
 other simulators, so the ledger reads the same everywhere.
@@ -13,7 +15,7 @@ other simulators, so the ledger reads the same everywhere.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,7 +52,9 @@ class StillProcessing(DarajaFailure):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One movement of money on a subscriber's account (``amount`` in cents)."""
+    """One movement of money on a subscriber's account (``amount`` in cents). A refund
+    names the payment by its push's ``account_reference`` and ``receipt``, and carries the
+    reversal's ``occasion`` (``None`` for a payment)."""
 
     kind: Literal["pay", "reverse", "refund"]
     account_reference: str
@@ -59,6 +63,7 @@ class LedgerEntry:
     amount: int
     currency: str
     time: str
+    occasion: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -91,6 +96,7 @@ class MpesaBook:
         single_payment_limit: int | None,
         approval_delay: timedelta,
         dedup_window: timedelta,
+        send: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.shortcode = shortcode
         self._initiator = initiator  # (Initiator, SecurityCredential)
@@ -103,19 +109,41 @@ class MpesaBook:
         self._pushes: dict[str, _Push] = {}
         self._recent: dict[tuple[str, int, str], _Push] = {}
         self._by_receipt: dict[str, _Push] = {}
-        self._reversals: dict[str, dict[str, Any]] = {}
+        # Occasion → the reversal's acknowledgement, and where its result went with what.
+        self._reversals: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
+        self._send = send
         self.ledger: list[LedgerEntry] = []
         self.callbacks: list[dict[str, Any]] = []
         self.pay_requests = 0
         self.charges = 0
 
-    def _post(self, kind: Literal["pay", "refund"], push: _Push, cents: int, now: datetime) -> None:
+    def _post(
+        self,
+        kind: Literal["pay", "refund"],
+        push: _Push,
+        cents: int,
+        now: datetime,
+        occasion: str | None = None,
+    ) -> None:
         account = self._by_msisdn[push.msisdn]
         account.balance += -cents if kind == "pay" else cents
         entry = LedgerEntry(
-            kind, push.reference, push.receipt or "", push.msisdn, cents, "KES", now.isoformat()
+            kind,
+            push.reference,
+            push.receipt or "",
+            push.msisdn,
+            cents,
+            "KES",
+            now.isoformat(),
+            occasion,
         )
         self.ledger.append(entry)
+
+    def _notify(self, url: str, body: dict[str, Any]) -> None:
+        """What M-Pesa POSTs to ``url``: kept, and handed to ``send`` if there is one."""
+        self.callbacks.append(callback(url, body))
+        if self._send is not None:
+            self._send(url, body)
 
     # --- M-Pesa Express -----------------------------------------------------------------
 
@@ -191,7 +219,7 @@ class MpesaBook:
         body = stk_callback(
             push.merchant_request_id, push.checkout_request_id, code, description, paid
         )
-        self.callbacks.append(callback(push.callback_url, body))
+        self._notify(push.callback_url, body)
 
     def query(self, body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         checkout = text(body, "CheckoutRequestID")
@@ -230,21 +258,27 @@ class MpesaBook:
         )
         known = self._reversals.get(occasion)
         if known is not None:
-            return known  # the same refund again: the first one stands, nothing moves
+            # The same refund again: the first one stands and nothing moves; its result is
+            # called back again, as the answer to a repeat is the first answer.
+            ack, first_url, first_result = known
+            self._notify(first_url, first_result)
+            return ack
         ack = {
             "OriginatorConversationID": new_id("originator"),
             "ConversationID": new_id("conversation"),
             "ResponseCode": "0",
             "ResponseDescription": "Accept the service request successfully.",
         }
-        self._reversals[occasion] = ack
-        result = self._reversal_result(receipt, shillings * _CENTS, now, authorised=authorised)
+        result = self._reversal_result(
+            receipt, shillings * _CENTS, now, occasion, authorised=authorised
+        )
         result |= {k: ack[k] for k in ("OriginatorConversationID", "ConversationID")}
-        self.callbacks.append(callback(result_url, {"Result": result}))
+        self._reversals[occasion] = (ack, result_url, {"Result": result})
+        self._notify(result_url, {"Result": result})
         return ack
 
     def _reversal_result(
-        self, receipt: str, cents: int, now: datetime, *, authorised: bool
+        self, receipt: str, cents: int, now: datetime, occasion: str, *, authorised: bool
     ) -> dict[str, Any]:
         push = self._by_receipt.get(receipt)
         if not authorised:
@@ -255,6 +289,6 @@ class MpesaBook:
             code, description = "R000001", "The transaction has already been reversed."
         else:
             push.reversed += cents
-            self._post("refund", push, cents, now)
+            self._post("refund", push, cents, now, occasion)
             return reversal_success(receipt, cents // _CENTS, now)
         return {"ResultType": 0, "ResultCode": code, "ResultDesc": description}

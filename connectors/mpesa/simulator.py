@@ -12,12 +12,22 @@ Its own control API, which is **not** part of Daraja::
 
     GET  /_sim/stats      {"pay_requests": n, "charges": n}
     GET  /_sim/ledger     [{"kind", "account_reference", "receipt", "msisdn", "amount",
-                            "currency", "time"}, ...]                  amounts in cents
+                            "currency", "time", "occasion"}, ...]      amounts in cents; a
+                          refund's occasion is the reversal's Occasion (null for a pay)
     GET  /_sim/accounts   [{"msisdn", "name", "balance", "currency"}, ...]
     GET  /_sim/callbacks  [{"method": "POST", "path": "/callbacks/mpesa", "headers": {...},
                             "body": "<JSON as sent>"}, ...]  what M-Pesa would POST to
-                          CallBackURL and ResultURL, oldest first (kept, never sent)
-    POST /_sim/faults     {"latency_seconds": 0.5, "unknown_status": true} -> faults in force
+                          CallBackURL and ResultURL, oldest first (kept; sent as well only
+                          with ``callback_seconds``)
+    GET  /_sim/struck     {"reject": n, "error": n, "drop": n, "slow": n}  random faults so far
+    POST /_sim/faults     {"latency_seconds": 0.5, "unknown_status": true, "error_rate": 0.1,
+                           "drop_rate": 0.1, "reject_rate": 0.1, "slow_rate": 0.1,
+                           "slow_seconds": 3, "seed": 7}  -> the faults in force (a random
+                          one only once set; see _sim_faults)
+
+With ``callback_seconds`` set, the simulator also POSTs each callback to its URL that many
+seconds after the result is made, once: Daraja documents no retry, so a callback the hub
+does not take is lost (a reversal sent again is called back again; see ``_sim_book``).
 
 Example::
 
@@ -30,14 +40,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -45,16 +57,20 @@ from connectors._time import utc_now
 from connectors.conformance import ConformanceTarget
 from connectors.mpesa import MpesaConnector
 from connectors.mpesa._sim_book import MpesaBook
+from connectors.mpesa._sim_faults import Faults
 from connectors.mpesa._sim_wire import (
     BadRequest,
     DarajaFailure,
     daraja_error,
+    encode,
     stk_password,
     text,
 )
-from connectors.simulation import Faults, control_routes
+from connectors.simulation import control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
+
+log = logging.getLogger("connectors.mpesa.simulator")
 
 _TOKEN_LIFETIME = 3599  # seconds, as Daraja's tokens
 _UNDEFINED_STATUS = "7777"  # a code Daraja never sends, for the unknown_status fault
@@ -76,7 +92,8 @@ class SimulatedWallet:
     """How to build a simulated M-Pesa. ``single_payment_limit`` is in cents;
     ``access_token`` is a token valid for good (for callers that cannot fetch one);
     ``clock`` (aware) drives token expiry, the phone's ``approval_delay`` and the dedup
-    ``dedup_window``."""
+    ``dedup_window``; ``callback_seconds``, when set, is how long after a result M-Pesa
+    POSTs it to the ``CallBackURL`` or ``ResultURL`` it was given (unset: never)."""
 
     shortcode: str
     passkey: str = field(repr=False)
@@ -91,6 +108,7 @@ class SimulatedWallet:
     latency_seconds: float = 0.0
     access_token: str | None = field(default=None, repr=False)
     clock: Callable[[], datetime] = field(default=utc_now, repr=False)
+    callback_seconds: float | None = None
 
 
 def create_simulator(wallet: SimulatedWallet) -> Starlette:
@@ -98,6 +116,26 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
 
     Paths and fields are spelt out here, not taken from the connector, so that a name the
     connector gets wrong is caught rather than agreed on by both sides."""
+    sending: set[asyncio.Task[None]] = set()  # callbacks on their way (a task needs a holder)
+
+    async def post(url: str, body: bytes) -> None:
+        assert wallet.callback_seconds is not None
+        await asyncio.sleep(wallet.callback_seconds)
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                answer = await client.post(
+                    url, content=body, headers={"content-type": "application/json"}
+                )
+            if answer.status_code != 200:
+                log.info("callback to %s answered HTTP %d; not sent again", url, answer.status_code)
+        except httpx.HTTPError as exc:  # the hub is down: Daraja does not try again
+            log.info("callback to %s failed (%s); not sent again", url, type(exc).__name__)
+
+    def send(url: str, body: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(post(url, encode(body)))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
     book = MpesaBook(
         shortcode=wallet.shortcode,
         initiator=(wallet.initiator_name, wallet.security_credential),
@@ -105,6 +143,7 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         single_payment_limit=wallet.single_payment_limit,
         approval_delay=wallet.approval_delay,
         dedup_window=wallet.dedup_window,
+        send=None if wallet.callback_seconds is None else send,
     )
     faults = Faults(latency_seconds=wallet.latency_seconds)
     tokens: dict[str, datetime] = {}
@@ -153,11 +192,18 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         if not bearer_ok(request):
             return daraja_error("404.001.03", "Invalid Access Token")
         try:
-            payload = json.loads(await request.body())
+            raw = await request.body()
+        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
+            return Response(status_code=400)
+        try:
+            payload = json.loads(raw)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
             return daraja_error("400.002.05", "Invalid Request Payload")
+        refused = faults.refuse()  # before M-Pesa looks at the call: nothing happens
+        if refused is not None:
+            return refused
         async with lock:
             try:
                 if status_field is not None:  # M-Pesa Express: push and query
@@ -169,8 +215,8 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 if faults.unknown_status and status_field is not None:
                     answer = answer | {status_field: _UNDEFINED_STATUS}
                 response = JSONResponse(answer)
-        await faults.delay()  # after the books are written
-        return response
+        # After the books are written (see RandomFaults.deliver): late, a 500 or nothing.
+        return await faults.deliver(response)
 
     def accounts() -> list[dict[str, Any]]:
         return [
@@ -198,7 +244,11 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
                 faults,
                 stats=lambda: {"pay_requests": book.pay_requests, "charges": book.charges},
                 ledger=lambda: [entry.to_json() for entry in book.ledger],
-                views={"accounts": accounts, "callbacks": lambda: book.callbacks},
+                views={
+                    "accounts": accounts,
+                    "callbacks": lambda: book.callbacks,
+                    "struck": lambda: faults.struck,
+                },
                 lock=lock,
                 # The phone answers lazily: looking at the books lets every due answer happen.
                 settle=lambda: book.settle(wallet.clock()),

@@ -3,8 +3,8 @@
 A merchant plays thousands of seeded scripts (pay, pay twice at once, cancel, cancel
 before pay, partial and full refunds, declines) against a gateway running as a child
 process, paying with travellers of every wallet of the stage (``_wallets.WALLETS``: two
-Alipay+ wallets, a SNAP BI one and WeChat Pay, each routed by the hub like any route),
-while:
+Alipay+ wallets, a SNAP BI one, WeChat Pay, M-Pesa and a Mojaloop one, each routed by the
+hub like any route), while:
 
 - the simulated wallets answer late, refuse with 503 before doing anything, answer 500
   after writing their books, drop the connection after writing their books, or answer
@@ -15,10 +15,11 @@ while:
 - the merchant's notification endpoint is down now and then;
 - requests are duplicated, concurrently and as retries.
 
-Then the faults stop, recovery gets a bounded time to drive everything final, the
-gateway is stopped, and :func:`gateway.audit.audit` checks the gateway's ledger against
-each wallet's ledger and the merchant's inbox. The evidence is saved beside the ledger
-(``evidence.json``) so the audit can be repeated on its own (:func:`audit_saved`).
+Then the faults stop, recovery gets a bounded time to drive everything final (less, once
+what is still open stands still: ``_settle``), the gateway is stopped, and
+:func:`gateway.audit.audit` checks the gateway's ledger against each wallet's ledger (in
+the hub's ids: ``_ledgers``) and the merchant's inbox. The evidence is saved beside the
+ledger (``evidence.json``) so the audit can be repeated on its own (:func:`audit_saved`).
 
 Service URLs are shown and saved without their passwords.
 """
@@ -32,20 +33,20 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors import RsaSigner, RsaVerifier
 from gateway.audit import Audit, Evidence, MerchantAnswer, Notice, WalletEntry, audit, read_ledger
 from gateway.chaos._faults import every, outage, restart, set_faults, start
+from gateway.chaos._ledgers import in_hub_ids
 from gateway.chaos._merchant import SCRIPTS, Merchant
+from gateway.chaos._settle import settle
 from gateway.chaos._stage import (
     ACQUIRER,
     ChildProcess,
@@ -55,7 +56,13 @@ from gateway.chaos._stage import (
     write_config,
 )
 from gateway.chaos._urls import hide_password, is_hidden
-from gateway.chaos._wallets import WALLETS, control_calls, stage_simulator, travellers
+from gateway.chaos._wallets import (
+    WALLETS,
+    control_calls,
+    stage_simulator,
+    travellers,
+    write_rates,
+)
 from gateway.client import AcquirerClient
 from gateway.errors import ConfigError
 from gateway.local import (
@@ -66,7 +73,6 @@ from gateway.local import (
     free_port,
     serve_all,
 )
-from gateway.schema import UNRESOLVED, notifications, payments, refunds
 
 __all__ = ["SCRIPTS", "ChaosOptions", "ChaosReport", "HubTimings", "audit_saved", "run_chaos"]
 
@@ -138,7 +144,8 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         acquirer_key = (keys / f"acquirer-{ACQUIRER}.pem").read_bytes()
         hub_key = (keys / "hub.pub.pem").read_bytes()
         inbox = AcquirerInbox(ACQUIRER, acquirer_key, hub_key)
-        wallets = [await stage_simulator(w, state, run_dir, people) for w in WALLETS]
+        rates = write_rates(run_dir)
+        wallets = [await stage_simulator(w, state, run_dir, people, rates) for w in WALLETS]
         # What each simulator lets the run do besides pay: random faults, order codes.
         controls = {w.psp_id: control_calls(app) for w, app in zip(WALLETS, wallets, strict=True)}
         *wallet_servers, inbox_server = await stack.enter_async_context(
@@ -150,7 +157,14 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         faulty = {p: url for p, url in wallet_urls.items() if "struck" in controls[p]}
         scan_urls = {p: url for p, url in wallet_urls.items() if {"scan", "hub"} <= controls[p]}
         port = free_port()  # the gateway's: it runs in a child process
-        config = write_config(run_dir, wallet_urls, f"causeway-chaos-{run_id}:", options.timings)
+        config = write_config(
+            run_dir,
+            wallet_urls,
+            f"causeway-chaos-{run_id}:",
+            options.timings,
+            rates=rates,
+            port=port,
+        )
 
         database_url, redis_url, redis = await _services(options, run_dir, stack, say)
         stats["backend"] = "PostgreSQL" if options.postgres_url else "SQLite"
@@ -217,13 +231,22 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
         for url in faulty.values():
             await set_faults(http, url, options, seed=0, off=True)
         settled_at = time.monotonic()
-        left = await _settle(database_url, merchant, options.settle_timeout)
+        settled = await settle(
+            database_url,
+            merchant,
+            within=options.settle_timeout,
+            still_after=options.timings.still_seconds,
+            not_before=_recovery_had_its_turn(
+                gateway, options.timings, shared_locks=redis_url is not None
+            ),
+        )
         stats["settle_seconds"] = round(time.monotonic() - settled_at, 1)
-        stats["unsettled_at_timeout"] = left
+        stats["unsettled"] = settled.open
+        stats["settled"] = settled.reason
         await gateway.stop()
 
         struck = {p: (await http.get(url + "/_sim/struck")).json() for p, url in faulty.items()}
-        ledgers = {
+        kept = {
             w.route: (await http.get(wallet_urls[w.psp_id] + "/_sim/ledger")).json()
             for w in WALLETS
         }
@@ -250,6 +273,8 @@ async def run_chaos(options: ChaosOptions, say: Callable[[str], None] = print) -
             notifications_received=len(inbox.received),
         )
         evidence = await read_ledger(database_url)
+        known = [p.wallet_key for p in evidence.payments]
+        ledgers = {w.route: in_hub_ids(w.kind, kept[w.route], known) for w in WALLETS}
         evidence = evidence.replace(
             wallets={r: tuple(WalletEntry.from_json(e) for e in es) for r, es in ledgers.items()},
             inbox=tuple(Notice(n, b) for n, b in inbox.received),
@@ -295,29 +320,18 @@ async def _play(merchant: Merchant, options: ChaosOptions, rng: random.Random) -
     await asyncio.gather(*(one(n) for n in range(options.payments)))
 
 
-async def _settle(database_url: str, merchant: Merchant, within: float) -> int:
-    """Wait until no payment or refund is open and no notification is undelivered (or
-    ``within`` seconds); how many were still open."""
-    engine = create_async_engine(database_url)
-    counts = [
-        sa.select(sa.func.count()).select_from(payments).where(sa.text(UNRESOLVED)),
-        sa.select(sa.func.count()).select_from(refunds).where(sa.text(UNRESOLVED)),
-        sa.select(sa.func.count()).where(notifications.c.status == "PENDING"),
-    ]
-    open_count = -1
-    try:
-        give_up = time.monotonic() + within
-        while time.monotonic() < give_up:
-            await merchant.finish_refunds()
-            with suppress(SQLAlchemyError, OSError):  # the database may be busy; ask again
-                async with engine.connect() as connection:
-                    open_count = sum([(await connection.execute(q)).scalar_one() for q in counts])
-                if open_count == 0:
-                    return 0
-            await asyncio.sleep(1.0)
-    finally:
-        await engine.dispose()
-    return open_count
+def _recovery_had_its_turn(
+    gateway: ChildProcess, timings: HubTimings, *, shared_locks: bool
+) -> datetime:
+    """When recovery, with the faults off from now on, will have looked at every open
+    payment and refund: a turn from now, and one from when the locks a killed gateway
+    left in Redis (``shared_locks``) have lapsed."""
+    turn = timedelta(seconds=timings.turn_seconds)
+    ready = datetime.now(UTC) + turn
+    if shared_locks and gateway.started_at is not None:
+        lapsed = gateway.started_at + timedelta(seconds=timings.lock_ttl_seconds)
+        ready = max(ready, lapsed + turn)
+    return ready
 
 
 def _save(

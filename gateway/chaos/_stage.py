@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -21,13 +22,15 @@ import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.chaos._wallets import RATES, SPREAD_BPS, WALLETS, route_settings
+from gateway.chaos._wallets import SPREAD_BPS, WALLETS, route_settings
+from gateway.recovery import RecoveryPolicy
 
 __all__ = [
     "ACQUIRER",
     "ChildProcess",
     "HubTimings",
     "gateway_process",
+    "gateway_url",
     "redis_process",
     "write_config",
 ]
@@ -50,14 +53,43 @@ class HubTimings:
     notification_lease_seconds: float = 5.0  # must exceed the wallet timeout
     notification_schedule: tuple[float, ...] = (0, 0.5, 1, 1, 2, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5)
 
+    @property
+    def turn_seconds(self) -> float:
+        """One turn of recovery: within it, it asks about every open payment and sends
+        every open refund again (its early period, its one-second loop, and a second for
+        the answer, which may come by callback)."""
+        return RecoveryPolicy().early_every.total_seconds() + 2.0
+
+    @property
+    def still_seconds(self) -> float:
+        """How long an open payment or refund can stand still and yet be finished by
+        recovery: the longest clock that holds one from its last change (a send that may
+        still arrive, an order the traveller may still pay), then one turn. A lock that
+        a killed gateway left holds one too, from that gateway's death: ``lock_ttl_seconds``
+        after the gateway last started, where the locks outlive it (in Redis)."""
+        held = max(self.late_arrival_seconds, self.order_ttl_seconds)
+        return held + self.turn_seconds
+
+
+def gateway_url(port: int) -> str:
+    """Where the gateway serves when it listens on ``port``."""
+    return f"http://127.0.0.1:{port}"
+
 
 def write_config(
-    run_dir: Path, wallet_urls: Mapping[str, str], redis_prefix: str, timings: HubTimings
+    run_dir: Path,
+    wallet_urls: Mapping[str, str],
+    redis_prefix: str,
+    timings: HubTimings,
+    *,
+    rates: Path,
+    port: int,
 ) -> Path:
     """The gateway's configuration file (in ``run_dir``), routing to each of ``WALLETS``
-    at ``wallet_urls`` (by psp id). The RSA keys it names are the state directory's
-    (``gateway.local.ensure_local_keys`` makes them); the other wallets' credentials are
-    the run's (``run_dir/secrets``)."""
+    at ``wallet_urls`` (by psp id), quoting from ``rates``, for a gateway on ``port``
+    (where the wallets that call back reach it). The RSA keys it names are the state
+    directory's (``gateway.local.ensure_local_keys`` makes them); the other wallets'
+    credentials are the run's (``run_dir/secrets``)."""
     t = timings
     schedule = ", ".join(str(s) for s in t.notification_schedule)
     text = f"""\
@@ -81,7 +113,7 @@ database_url = "set by CAUSEWAY_DATABASE_URL"
 redis_prefix = "{redis_prefix}"
 
 [fx]
-rates_file = "{RATES}"
+rates_file = "{rates}"
 default_spread_bps = {SPREAD_BPS}
 
 [[acquirers]]
@@ -107,7 +139,7 @@ wallet = "{wallet.psp_id}"
 kind = "{wallet.kind}"
 [routes.settings]
 """
-        text += route_settings(wallet, run_dir, wallet_urls[wallet.psp_id])
+        text += route_settings(wallet, run_dir, wallet_urls[wallet.psp_id], gateway_url(port))
     path = run_dir / "causeway.toml"
     path.write_text(text)
     return path
@@ -124,6 +156,8 @@ class ChildProcess:
         self._log: IO[bytes] | None = None
         self._process: asyncio.subprocess.Process | None = None
         self.kills = 0
+        #: When it last became ready (``None``: never).
+        self.started_at: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -143,6 +177,7 @@ class ChildProcess:
                 self._process.kill()
                 await self._process.wait()
             raise
+        self.started_at = datetime.now(UTC)
 
     async def _wait_ready(self, within: float) -> None:
         raise NotImplementedError
@@ -181,7 +216,7 @@ class _Gateway(ChildProcess):
         command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.asgi:app"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         super().__init__("the gateway", command, env, log)
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = gateway_url(port)
 
     async def _wait_ready(self, within: float) -> None:
         async with httpx.AsyncClient(timeout=1) as http:

@@ -30,7 +30,7 @@ def summary(audit: Audit, stats: dict[str, Any]) -> Group:
         ("Redis restarts", stats.get("redis_restarts")),
         ("notifications received", stats.get("notifications_received")),
         ("load / settle seconds", _pair(stats, "load_seconds", "settle_seconds")),
-        ("still open when settling timed out", stats.get("unsettled_at_timeout")),
+        ("still open when settling ended", _settled(stats)),
     ):
         run.add_row(name, str(value))
     run.add_row("payments by state", _counts(audit.payments))
@@ -87,6 +87,16 @@ def _wallets(audit: Audit, stats: dict[str, Any]) -> Table:
             lines.append(f"faults struck: {faults}")
         table.add_row(route, "\n".join(lines))
     return table
+
+
+def _settled(stats: dict[str, Any]) -> str:
+    """What was still open when settling ended, and why it ended."""
+    why = {
+        "final": "all final",
+        "still": "the rest stood still",
+        "timeout": "timed out",
+    }.get(stats.get("settled", ""), "")
+    return f"{stats.get('unsettled')} ({why})" if why else str(stats.get("unsettled"))
 
 
 def _pair(stats: dict[str, Any], first: str, second: str) -> str:

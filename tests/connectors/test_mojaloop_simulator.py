@@ -232,7 +232,15 @@ async def test_partial_and_full_refunds_then_no_more(hub: Hub) -> None:
     over = await hub.refund(refund_of(paid, "rfd-3", 1))
     assert (over.outcome, over.code) == (Outcome.FAILED, "REFUND_AMOUNT_EXCEED")
     assert await hub.balances() == START
-    assert [e["kind"] for e in await hub.sim("ledger")] == ["pay", "refund", "refund"]
+    ledger = await hub.sim("ledger")
+    assert [e["kind"] for e in ledger] == ["pay", "refund", "refund"]
+    # Each refund names the transfer of the payment it gives back (the audit reads it).
+    payment = transfer_id("pay", PAY.wallet_request_id)
+    assert [(e["home_transaction_id"], e["original_transfer_id"]) for e in ledger] == [
+        (PAY.wallet_request_id, None),
+        ("rfd-1", payment),
+        ("rfd-2", payment),
+    ]
     assert await hub.sim("stats") == {"pay_requests": 1, "charges": 1}
 
 
@@ -383,6 +391,31 @@ async def test_faults_can_be_changed_at_run_time(client: httpx.AsyncClient) -> N
         [1],
     ):
         assert (await client.post("/_sim/faults", json=bad)).status_code == 400
+
+
+async def test_random_faults_strike_before_or_after_the_books(hub: Hub) -> None:
+    # What causeway chaos injects: a 503 before the scheme acts, a 500 after it did.
+    await hub.client.post("/_sim/faults", json={"reject_rate": 1, "seed": 7})
+    refused = await hub.pay()
+    assert refused.outcome is Outcome.PENDING  # a 503 says nothing: the hub must ask
+    assert await hub.sim("ledger") == []
+    set_ = await hub.client.post("/_sim/faults", json={"reject_rate": 0, "error_rate": 1})
+    assert set_.json() == {
+        "latency_seconds": 0.0,
+        "unknown_status": False,
+        "error_rate": 1,
+        "seed": 7,
+    }
+    lost = await hub.pay()
+    assert lost.outcome is Outcome.PENDING  # committed, but the answer is a bare 500
+    paid = await hub.inquire()  # faults strike inquiries too: this one is answered 500
+    assert paid.outcome is Outcome.PENDING
+    refunded = await hub.refund(refund_of(paid, "rfd-1", 1_000))  # and refunds
+    assert refunded.outcome is Outcome.PENDING
+    await hub.client.post("/_sim/faults", json={"error_rate": 0})
+    assert (await hub.inquire()).outcome is Outcome.SUCCEEDED
+    assert [e["kind"] for e in await hub.sim("ledger")] == ["pay", "refund"]
+    assert await hub.sim("struck") == {"reject": 1, "error": 3, "drop": 0, "slow": 0}
 
 
 async def test_unknown_states_are_pending_and_an_inquiry_resolves_them(hub: Hub) -> None:

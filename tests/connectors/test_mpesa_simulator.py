@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,6 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from connectors import (
     Amount,
@@ -24,6 +29,7 @@ from connectors import (
     WalletNotification,
     exchange,
 )
+from connectors._loopback import serve_on_loopback
 from connectors.mpesa import MpesaConnector
 from connectors.mpesa.simulator import (
     SimulatedAccount,
@@ -386,9 +392,12 @@ async def test_partial_and_full_reversals_then_no_more(hub: Hub) -> None:
     assert done.outcome is Outcome.SUCCEEDED
     assert done.wallet_refund_id is not None
     assert await hub.balance(RICH) == 10_000_000 - 258_000 + 100_000
+    called_back = await hub.sim("callbacks")
     repeat = await hub.refund(refund_of("rfd-1", 100_000, receipt))
     assert repeat.wallet_refund_id == first.wallet_refund_id
     assert await hub.balance(RICH) == 10_000_000 - 258_000 + 100_000
+    # The repeat is answered as the first was: its result is called back once more.
+    assert await hub.sim("callbacks") == [*called_back, called_back[-1]]
     rest = await hub.refund(refund_of("rfd-2", 158_000, receipt))
     assert rest.wallet_refund_id not in (None, first.wallet_refund_id)
     assert (await hub.reversal_result())[1].outcome is Outcome.SUCCEEDED
@@ -398,8 +407,12 @@ async def test_partial_and_full_reversals_then_no_more(hub: Hub) -> None:
     _, refused = await hub.reversal_result()
     assert (refused.outcome, refused.code) == (Outcome.FAILED, "REFUND_AMOUNT_EXCEED")
     assert await hub.balance(RICH) == 10_000_000
-    kinds = [(e["kind"], e["amount"]) for e in await hub.sim("ledger")]
-    assert kinds == [("pay", 258_000), ("refund", 100_000), ("refund", 158_000)]
+    kinds = [(e["kind"], e["amount"], e["occasion"]) for e in await hub.sim("ledger")]
+    assert kinds == [
+        ("pay", 258_000, None),
+        ("refund", 100_000, "rfd-1"),
+        ("refund", 158_000, "rfd-2"),
+    ]
 
 
 async def test_an_over_refund_is_refused_whole(hub: Hub) -> None:
@@ -475,6 +488,71 @@ async def test_faults_can_be_changed_at_run_time(hub: Hub) -> None:
         assert (await hub.client.post("/_sim/faults", json=bad)).status_code == 400
     cleared = await hub.client.post("/_sim/faults", json={})
     assert cleared.json() == {"latency_seconds": 0.01, "unknown_status": True}
+
+
+async def test_random_faults_strike_before_or_after_the_books(hub: Hub) -> None:
+    # What causeway chaos injects: a 503 before M-Pesa acts, a 500 after it did.
+    await hub.client.post("/_sim/faults", json={"reject_rate": 1, "seed": 7})
+    refused = await hub.pay()
+    assert (refused.outcome, refused.wallet_payment_id) == (Outcome.PENDING, None)
+    assert await hub.sim("stats") == {"pay_requests": 1, "charges": 0}
+    set_ = await hub.client.post("/_sim/faults", json={"reject_rate": 0, "error_rate": 1})
+    assert set_.json() == {
+        "latency_seconds": 0.0,
+        "unknown_status": False,
+        "error_rate": 1,
+        "seed": 7,
+    }
+    lost = await hub.pay(replace(PAY, wallet_request_id="pay-2"))
+    # Charged, but the answer with the CheckoutRequestID the query needs never came.
+    assert (lost.outcome, lost.wallet_payment_id) == (Outcome.PENDING, None)
+    assert await hub.sim("stats") == {"pay_requests": 2, "charges": 1}
+    await hub.client.post("/_sim/faults", json={"error_rate": 0})
+    # The same push again is deduplicated, and its answer names the prompt at last.
+    again = await hub.pay(replace(PAY, wallet_request_id="pay-2"))
+    assert again.wallet_payment_id is not None
+    hub.checkouts["pay-2"] = again.wallet_payment_id
+    assert (await hub.inquire("pay-2")).outcome is Outcome.SUCCEEDED
+    assert await hub.sim("stats") == {"pay_requests": 3, "charges": 1}
+    assert await hub.sim("struck") == {"reject": 1, "error": 1, "drop": 0, "slow": 0}
+
+
+class Receiver:
+    """The hub's callback URL: keeps what is POSTed to it."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self.app = Starlette(routes=[Route("/notify", self.notify, methods=["POST"])])
+
+    async def notify(self, request: Request) -> Response:
+        self.received.append((request.url.query, await request.body()))
+        return JSONResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
+
+    async def until(self, count: int) -> list[tuple[str, bytes]]:
+        for _ in range(200):
+            if len(self.received) >= count:
+                break
+            await asyncio.sleep(0.01)
+        return self.received
+
+
+async def test_callbacks_are_posted_to_their_url_once_each(
+    wallet: SimulatedWallet, mpesa_settings: dict[str, Any], clock: Clock
+) -> None:
+    receiver = Receiver()
+    async with serve_on_loopback(receiver.app) as hub_url:
+        settings = mpesa_settings | {"callback_url": f"{hub_url}/notify?route=ke"}
+        sending = replace(wallet, callback_seconds=0.0)
+        transport = httpx.ASGITransport(app=create_simulator(sending))
+        async with httpx.AsyncClient(transport=transport, base_url="http://mpesa.test") as client:
+            hub = await Hub(MpesaConnector("ke", settings, clock=clock), client).authenticate()
+            await hub.paid()
+            await hub.refund(refund_of("rfd-1", 1_000, await hub.receipt()))
+            received = await receiver.until(2)
+            kept = await hub.sim("callbacks")
+    # What M-Pesa would POST (GET /_sim/callbacks) is what it did POST, each once.
+    assert received == [("route=ke", record["body"].encode()) for record in kept]
+    assert [json.loads(body).keys() for _, body in received] == [{"Body"}, {"Result"}]
 
 
 async def test_an_unknown_status_is_pending_and_the_books_are_written(hub: Hub) -> None:

@@ -9,6 +9,7 @@ for each violation it names.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -28,8 +29,10 @@ from gateway.audit import (
     WalletEntry,
     audit,
 )
-from gateway.chaos import ChaosOptions, ChaosReport, audit_saved, run_chaos
+from gateway.chaos import ChaosOptions, ChaosReport, HubTimings, audit_saved, run_chaos
+from gateway.chaos._ledgers import in_hub_ids
 from gateway.chaos._urls import hide_password
+from gateway.chaos._wallets import Kind
 from gateway.errors import ConfigError
 from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES, Backend
 
@@ -382,26 +385,52 @@ def test_refund_answers_that_contradict_the_ledger_are_caught() -> None:
     }
 
 
-#: The stage's routes, one per wallet: two on Alipay+, one on SNAP BI, one on WeChat Pay.
-#: Named here, not read from the stage, so that a wallet dropped from it fails the test.
-STAGE = {"kakaopay-aps", "gcash-aps", "dana-snap", "wechatpay-v2"}
+#: The stage's routes, one per wallet: two on Alipay+, one on SNAP BI, one on WeChat Pay,
+#: one on M-Pesa (Daraja), one on Mojaloop. Named here, not read from the stage, so that a
+#: wallet dropped from it fails the test.
+STAGE = {
+    "kakaopay-aps",
+    "gcash-aps",
+    "dana-snap",
+    "wechatpay-v2",
+    "mpesa-daraja",
+    "tzwallet-mojaloop",
+}
+#: The stage's routes whose wallets cannot cancel: the merchant's cancels are refused.
+NO_CANCEL = {"mpesa-daraja", "tzwallet-mojaloop"}
 
 _REFUND_DIFFERS = re.compile(
     r"refund (\S+): the wallet gave back (\d+), the gateway recorded (\d+)"
 )
+_STILL_OPEN = re.compile(r"(payment|refund) (\S+) \(\S+\) is still (?:PENDING|UNKNOWN)")
 
 
 def _unexplained(report: ChaosReport) -> list[str]:
-    """The run's violations, less the breach the run finds today in code this test does
-    not cover (docs/chaos.md, "Known breaches"), recognised narrowly — its route, its
-    shape — so that any other violation still fails the test. Drop the exception once
-    its cause is fixed: a WeChat Pay partial refund gives back its share of what was
-    charged (WeChat's rule), the gateway books its own conversion of the refund; they
-    can differ by a fen.
+    """The run's violations, less the breaches the run finds today in code this test does
+    not cover (docs/chaos.md, "Known breaches"), each recognised narrowly — its route,
+    its shape — so that any other violation still fails the test. Drop an exception once
+    its cause is fixed:
+
+    - WeChat Pay: a partial refund gives back its share of what was charged (WeChat's
+      rule), the gateway books its own conversion of the refund; they can differ by a fen.
+    - M-Pesa: a payment whose STK push answer was lost stays open, charged at most once
+      and given nothing back: the hub can ask M-Pesa about a push only by the
+      CheckoutRequestID that answer carried, and never sends the push again.
+    - M-Pesa: a refund whose reversal's first acknowledgement was lost stays open, with
+      nothing given back: the ConversationID a later send is acknowledged with is not
+      kept, so the reversal's result names no refund the hub knows.
+    - Mojaloop: a payment the switch never received (no transfer at the wallet) stays
+      open: the switch has no record of it, and the route cannot cancel, so the hub
+      never closes it.
     """
     evidence = report.evidence
     payments = {p.payment_id: p for p in evidence.payments}
     refunds = {r.refund_id: r for r in evidence.refunds}
+    moved: dict[str, Counter[str]] = {}
+    for entries in evidence.wallets.values():
+        for e in entries:
+            moved.setdefault(e.payment_request_id, Counter())[e.kind] += 1
+    given_back = {e.refund_request_id for es in evidence.wallets.values() for e in es}
     left = []
     for check in report.audit.checks:
         for violation in check.violations:
@@ -409,8 +438,114 @@ def _unexplained(report: ChaosReport) -> list[str]:
                 route = payments[refunds[found[1]].payment_id].route
                 if route == "wechatpay-v2" and abs(int(found[2]) - int(found[3])) == 1:
                     continue
+            if check.name == "final" and (found := _STILL_OPEN.fullmatch(violation)):
+                if found[1] == "payment":
+                    p = payments[found[2]]
+                    at_wallet = moved.get(p.wallet_key, Counter())
+                    charged_once_at_most = set(at_wallet) <= {"pay"} and at_wallet["pay"] <= 1
+                    if p.route == "mpesa-daraja" and charged_once_at_most:
+                        continue
+                    if p.route == "tzwallet-mojaloop" and not at_wallet:
+                        continue
+                else:
+                    r = refunds[found[2]]
+                    route = payments[r.payment_id].route
+                    if route == "mpesa-daraja" and r.refund_id not in given_back:
+                        continue
             left.append(f"{check.name}: {violation}")
     return left
+
+
+def test_wallet_ledgers_are_read_in_the_hub_ids() -> None:
+    # M-Pesa knows a push by 12 characters of SHA-256 of our id (base32): P1's and P2's.
+    mpesa = [
+        {"kind": "pay", "account_reference": "7PVOPQMGM63J", "receipt": "QK1", "amount": 500},
+        {"kind": "refund", "account_reference": "7PVOPQMGM63J", "occasion": "R1", "amount": 200},
+        {"kind": "pay", "account_reference": "VS53OQWHKJGO", "receipt": "QK2", "amount": 700},
+        {"kind": "pay", "account_reference": "NOBODYSPUSH0", "receipt": "QK3", "amount": 900},
+    ]
+    # A Mojaloop refund names its payment by the payment's transferId.
+    mojaloop = [
+        {"kind": "pay", "transfer_id": "t-1", "home_transaction_id": "P1", "amount": 500},
+        {
+            "kind": "refund",
+            "transfer_id": "t-2",
+            "home_transaction_id": "R1",
+            "original_transfer_id": "t-1",
+            "amount": 200,
+        },
+    ]
+
+    def read(kind: Kind, ledger: list[dict[str, object]]) -> list[WalletEntry]:
+        entries = in_hub_ids(kind, [e | {"currency": "XXX"} for e in ledger], ["P1", "P2"])
+        return [WalletEntry.from_json(e) for e in entries]
+
+    assert read("mpesa", mpesa) == [
+        WalletEntry("pay", "P1", None, 500, "XXX"),
+        WalletEntry("refund", "P1", "R1", 200, "XXX"),
+        WalletEntry("pay", "P2", None, 700, "XXX"),
+        WalletEntry("pay", "NOBODYSPUSH0", None, 900, "XXX"),  # stray: the wallet's name
+    ]
+    assert read("mojaloop", mojaloop) == [
+        WalletEntry("pay", "P1", None, 500, "XXX"),
+        WalletEntry("refund", "P1", "R1", 200, "XXX"),
+    ]
+    alipayplus = [{"kind": "pay", "payment_request_id": "P1", "amount": 500}]
+    assert read("alipayplus", alipayplus) == [WalletEntry("pay", "P1", None, 500, "XXX")]
+
+
+def test_only_the_known_breaches_are_let_through() -> None:
+    books = _books()
+
+    def still_open(number: int, route: str) -> PaymentRow:
+        payment = _payment(number, "UNKNOWN", "PAYMENT_IN_PROCESS", thb=900, krw=400)
+        return dataclasses.replace(payment, route=route, notify_url=None)
+
+    paid = dataclasses.replace(
+        _payment(5, "SUCCEEDED", "SUCCESS", thb=900, krw=400, ever_succeeded=True),
+        route="mpesa-daraja",
+    )
+    payments = [
+        still_open(3, "mpesa-daraja"),  # its push answer lost: charged once, let through
+        still_open(4, "tzwallet-mojaloop"),  # never reached the switch: let through
+        paid,
+        still_open(6, "mpesa-daraja"),  # charged twice: no known breach
+        still_open(7, "tzwallet-mojaloop"),  # charged: no known breach
+        still_open(8, "kakaopay-aps"),  # an Alipay+ wallet closes what it never saw
+    ]
+    refunds = [
+        RefundRow("R5", "P5", "req-5-R1", "UNKNOWN", 300, 100),  # nothing given back
+        RefundRow("R6", "P5", "req-5-R2", "UNKNOWN", 300, 100),  # given back: not let through
+    ]
+    # KRW stands in for the wallets' currencies: only the shapes matter here.
+    mpesa = [
+        WalletEntry("pay", "P3", None, 400, "KRW"),
+        WalletEntry("pay", "P5", None, 400, "KRW"),
+        WalletEntry("refund", "P5", "R6", 100, "KRW"),
+        WalletEntry("pay", "P6", None, 400, "KRW"),
+        WalletEntry("pay", "P6", None, 400, "KRW"),
+    ]
+    evidence = books.replace(
+        payments=(*books.payments, *payments),
+        refunds=(*books.refunds, *refunds),
+        postings=(*books.postings, *_lines("P5", 400, 900)),
+        wallets={
+            **books.wallets,
+            "mpesa-daraja": tuple(mpesa),
+            "tzwallet-mojaloop": (WalletEntry("pay", "P7", None, 400, "KRW"),),
+        },
+        inbox=(*books.inbox, _notice("P5", "S", "SUCCESS")),
+    )
+    report = ChaosReport(audit(evidence), evidence)
+
+    assert len(report.audit.check("final").violations) == 7
+    assert _unexplained(report) == [
+        "final: payment P6 (req-6) is still UNKNOWN",
+        "final: payment P7 (req-7) is still UNKNOWN",
+        "final: payment P8 (req-8) is still UNKNOWN",
+        "final: refund R6 (req-5-R2) is still UNKNOWN",
+        "refunds: the wallet refunded R6, which is UNKNOWN",
+    ]
 
 
 async def test_a_short_chaos_run_passes_its_audit(backend: Backend, tmp_path: Path) -> None:
@@ -434,6 +569,10 @@ async def test_a_short_chaos_run_passes_its_audit(backend: Backend, tmp_path: Pa
         redis_every=4,
         outage_every=4,
         settle_timeout=90,
+        # How long the merchant asks again while an answer stays unknown: the hub's own
+        # recovery settles the rest, and the payments the run leaves open for good (the
+        # known breaches) would each hold the load up this long.
+        patience=8,
         postgres_url=POSTGRES_URL if on_postgres else None,
         redis_url=None if own_redis or not on_postgres else backend.redis_url,
     )
@@ -489,24 +628,36 @@ async def test_a_short_chaos_run_passes_its_audit(backend: Backend, tmp_path: Pa
 async def test_every_wallet_of_the_stage_is_driven_and_its_ledger_audited(
     tmp_path: Path,
 ) -> None:
-    # Wallet faults only: what is looked at here is where the payments went.
+    # Wallet faults only: what is looked at here is where the payments went. Payments are
+    # refunded or cancelled; the seed draws, among the first thirty, at least two of each
+    # for every wallet, so that a slow machine plays them too.
     options = ChaosOptions(
         state_dir=tmp_path,
         payments=400,
         duration=6,
-        seed=11,
-        concurrency=8,
+        seed=45,
+        concurrency=12,
         fault_rate=0.05,
         kill_every=0,
         outage_every=0,
         settle_timeout=30,
-        patience=20,
+        patience=6,
+        scripts={"refund part": 3, "cancel": 2},
+        # No order codes, and the simulators act on a request as it comes: the hub's clocks
+        # that can hold a payment still (a late arrival, an order's life) are short here,
+        # and so is settling, which outwaits them.
+        timings=HubTimings(late_arrival_seconds=5, order_ttl_seconds=5),
     )
     report = await run_chaos(options, say=lambda _: None)
 
     evidence, stats = report.evidence, report.stats
     assert set(stats["wallets"]) == STAGE
     assert set(evidence.wallets) == STAGE  # every wallet's own ledger was read
+    assert not _unexplained(report), "\n".join(_unexplained(report))
+    # Settling ended once what the known breaches leave open stood still, not by waiting
+    # out settle_timeout.
+    assert stats["settled"] in ("final", "still"), stats["settled"]
+    requests = {p.payment_request_id: p for p in evidence.payments}
     for route in sorted(STAGE):
         wallet = stats["wallets"][route]
         assert wallet["started"] > 0, route
@@ -515,8 +666,35 @@ async def test_every_wallet_of_the_stage_is_driven_and_its_ledger_audited(
         ledger = evidence.wallets[route]
         assert paid, f"no payment on {route} succeeded"
         assert {p.wallet_key for p in paid} <= {e.payment_request_id for e in ledger}, route
-        assert any(e.kind == "refund" for e in ledger), f"no refund reached {route}'s wallet"
+        if route == "mpesa-daraja":
+            # Known breach (docs/chaos.md): M-Pesa reverses a receipt, and the hub sends the
+            # CheckoutRequestID instead, so every refund fails and none reaches the wallet.
+            # Once fixed, the wallet gives refunds back and this branch fails: drop it.
+            ids = {p.payment_id for p in paid}
+            mine = {r.refund_request_id: r for r in evidence.refunds if r.payment_id in ids}
+            refused = {
+                a.code
+                for a in evidence.answers
+                if a.api == "refund" and a.key in mine and a.status == "F"
+            }
+            assert "FAILED" in {r.status for r in mine.values()}, "no M-Pesa refund was made"
+            assert {r.status for r in mine.values()} <= {"FAILED", "UNKNOWN"}
+            assert refused == {"ORDER_NOT_EXIST"}
+            assert not any(e.kind == "refund" for e in ledger)
+        else:
+            assert any(e.kind == "refund" for e in ledger), f"no refund reached {route}'s wallet"
         assert report.audit.routes[route].movements == Counter(e.kind for e in ledger)
+        cancels = [a for a in evidence.answers if a.api == "cancel" and a.key in requests]
+        mine_cancels = [a for a in cancels if requests[a.key].route == route]
+        if route in NO_CANCEL:
+            # Its cancels were played, and refused: none closed a payment or moved money
+            # (a cancel of a payment that had failed anyway is answered S, as any).
+            assert any(a.code == "ORDER_STATUS_INVALID" for a in mine_cancels), route
+            assert all(
+                a.status != "S" or requests[a.key].status == "FAILED" for a in mine_cancels
+            ), route
+            assert "CANCELLED" not in report.audit.routes[route].payments, route
+            assert not any(e.kind == "reverse" for e in ledger), route
         # The audit reads this ledger: without it, every charge on the route is missing.
         unread = evidence.replace(wallets={r: e for r, e in evidence.wallets.items() if r != route})
         missing = audit(unread).check("charged once").violations
