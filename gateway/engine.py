@@ -496,10 +496,14 @@ class PaymentEngine:
         if result.outcome is connectors.Outcome.FAILED and result.code == "ORDER_NOT_EXIST":
             # The wallet has not seen the pay (or not yet): close the request id there, so
             # a late arrival cannot charge, and count the payment closed only once the
-            # wallet confirms the cancel, or once no send of it can arrive any more.
-            closed = await self.cancel_at_wallet(
-                current, route, target=PaymentStatus.FAILED, now=now
-            )
+            # wallet confirms the cancel, or once no send of it can arrive any more. A
+            # wallet that cannot cancel (Mojaloop) has nothing to close: only the second.
+            if route.can(connectors.Operation.CANCEL):
+                closed = await self.cancel_at_wallet(
+                    current, route, target=PaymentStatus.FAILED, now=now
+                )
+            else:
+                closed = await self._never_arrived(current, now)
             return closed.payment or current
         answer = await self.record_outcome(current, result)
         return answer.payment or current

@@ -25,6 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from connectors import Operation
 from connectors.snapbi.simulator import SimulatedAccount, SimulatedWallet, create_simulator
 from gateway.client import AcquirerClient
 from gateway.config import RouteConfig
@@ -34,7 +35,7 @@ from gateway.recovery import Recovery, RecoveryPolicy
 from gateway.schema import postings
 from gateway.states import PaymentStatus
 from tests.conftest import Backend
-from tests.gateway.conftest import hub_through, pay_body, until
+from tests.gateway.conftest import hub_through, pay_body, until, without_operation
 
 pytestmark = pytest.mark.anyio
 
@@ -246,3 +247,25 @@ async def test_a_cancel_never_retried_is_cancelled_by_recovery_once_the_pay_cann
     assert (retried["resultStatus"], retried["resultCode"]) == ("S", "SUCCESS")
     assert await indonesia.ledger() == []
     assert await indonesia.books("never-4") == []
+
+
+async def test_on_a_wallet_that_cannot_cancel_it_is_failed_once_it_cannot_arrive(
+    indonesia: Indonesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mojaloop's switch answers "no such transfer" and has no cancel: the same rule holds.
+    without_operation(
+        monkeypatch, indonesia.hub.engine.router.route_named("dana-snap"), Operation.CANCEL
+    )
+    recovery = Recovery(indonesia.hub.engine, RecoveryPolicy())
+    await _refused_before_the_books(indonesia, "never-2")
+    stored = await indonesia.payment("never-2")
+    late_arrival = indonesia.hub.engine.late_arrival
+
+    await recovery.sweep(stored.created_at + late_arrival - timedelta(seconds=1))
+    still = await indonesia.status("never-2")
+    await recovery.sweep(stored.created_at + late_arrival + timedelta(seconds=31))
+
+    assert still in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN)
+    assert await indonesia.status("never-2") is PaymentStatus.FAILED
+    assert await indonesia.ledger() == []
+    assert await indonesia.books("never-2") == []
