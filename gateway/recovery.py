@@ -21,10 +21,10 @@ only a wallet to reach.
 
 A payment past its deadline on a wallet that cannot cancel (M-Pesa, Mojaloop) stays
 UNKNOWN and is asked about every 30 s, unless the wallet says it has no record of it: then
-it is FAILED once no send of it can still arrive, as on any wallet; the warning says so once, and ``causeway
-unresolved`` lists it for an operator to settle with the wallet. Each sweep reads the next
-page of each kind, coming back to the first after a page that is not full, so however many
-stay unresolved, every one is looked at in turn.
+it is FAILED once no send of it can still arrive, as on any wallet. The warning says so
+once, and ``causeway unresolved`` lists it for an operator to settle with the wallet.
+Each sweep reads the next page of each kind, coming back to the first after a page that is
+not full, so however many stay unresolved, every one is looked at in turn.
 """
 
 from __future__ import annotations
