@@ -291,6 +291,10 @@ class Refunds:
                 target, code = RefundStatus.UNKNOWN, ResultCode.UNKNOWN_EXCEPTION
                 message = "The refund's outcome is unknown; send the same request again."
         if target is refund.status:
+            if result.wallet_refund_id and refund.wallet_refund_id is None:
+                # Still unknown, but now with the id its result will name (M-Pesa's
+                # ConversationID, when the first send's acknowledgement was lost).
+                refund = await self._name_at_wallet(refund, result.wallet_refund_id)
             return _answer(refund, payment)
         try:
             stored = await self._engine.store.transition_refund(
@@ -307,6 +311,15 @@ class Refunds:
             )
             stored = fresh or refund
         return _answer(stored, payment)
+
+    async def _name_at_wallet(self, refund: Refund, wallet_refund_id: str) -> Refund:
+        try:
+            return await self._engine.store.name_wallet_refund(refund, wallet_refund_id)
+        except ConcurrentUpdate:
+            fresh = await self._engine.store.find_refund(
+                refund.acquirer_id, refund.refund_request_id
+            )
+            return fresh or refund
 
 
 def _given_back(

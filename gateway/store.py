@@ -362,6 +362,22 @@ class Store:
             raise ConcurrentUpdate(payment.payment_id, PaymentStatus.PENDING)
         return payment_from_row(row)
 
+    async def rename_wallet_payment(self, payment: Payment, wallet_payment_id: str) -> bool:
+        """Name a succeeded payment by the wallet's newer id for it (M-Pesa's receipt, which
+        a reversal needs, in place of the ``CheckoutRequestID`` only a query needed); whether
+        it was. A compare-and-set on the status and the id it replaces, so it happens once."""
+        async with self._transaction() as connection:
+            renamed = await connection.execute(
+                payments.update()
+                .where(
+                    payments.c.payment_id == payment.payment_id,
+                    payments.c.status == PaymentStatus.SUCCEEDED.value,
+                    payments.c.wallet_payment_id.is_not_distinct_from(payment.wallet_payment_id),
+                )
+                .values(wallet_payment_id=wallet_payment_id, updated_at=_now())
+            )
+        return renamed.rowcount == 1
+
     async def unresolved(
         self, *, before: datetime, limit: int, after: Page | None = None
     ) -> list[Payment]:
@@ -783,6 +799,25 @@ class Store:
                 .values(last_sent_at=at)
             )
         return claimed.rowcount == 1
+
+    async def name_wallet_refund(self, refund: Refund, wallet_refund_id: str) -> Refund:
+        """Keep the wallet's id for a refund still unresolved that has none yet, its status
+        unchanged (a send acknowledged after an earlier one's answer was lost: its result
+        will name the refund by this id). Raises :class:`ConcurrentUpdate` if it was
+        resolved, or given an id, first."""
+        async with self._transaction() as connection:
+            named = await connection.execute(
+                refunds.update()
+                .where(
+                    refunds.c.refund_id == refund.refund_id,
+                    refunds.c.status == refund.status.value,
+                    refunds.c.wallet_refund_id.is_(None),
+                )
+                .values(wallet_refund_id=wallet_refund_id)
+            )
+        if named.rowcount != 1:
+            raise ConcurrentUpdate(refund.refund_id, refund.status)
+        return replace(refund, wallet_refund_id=wallet_refund_id)
 
     async def unresolved_refunds(
         self,

@@ -190,11 +190,38 @@ async def _payment_callback(
             current = await engine.store.find_by_wallet_request(payment.wallet_request_id)
             assert current is not None  # payments are never deleted
             if current.status in (PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
-                await engine.resolve(current)
+                current = await engine.resolve(current)
             else:
                 await _apply(engine, current, note.payment)
+            await _rename(engine, current, note)
     except LockBusy:
         log.info("payment %s: busy; the callback is left to the inquiry", payment.payment_id)
+
+
+async def _rename(
+    engine: PaymentEngine, payment: Payment, note: connectors.WalletNotification
+) -> None:
+    """Keep the newer id a callback's success names the payment by, once the payment has
+    succeeded (confirmed by the wallet, not by the callback alone).
+
+    M-Pesa's push answers with a ``CheckoutRequestID``, the only id its query takes, and
+    its callback names the paid push by its receipt, the only id a reversal takes, while
+    its query never gives the receipt. A succeeded payment is not queried again, so from
+    then on it is known by the receipt. Only the id the callback is keyed by (or none) is
+    replaced, and only once, so a later callback cannot rename it again.
+    """
+    assert note.payment is not None
+    newer = note.payment.wallet_payment_id
+    if (
+        payment.status is not PaymentStatus.SUCCEEDED
+        or note.payment.outcome is not connectors.Outcome.SUCCEEDED
+        or not newer
+        or newer == payment.wallet_payment_id
+        or payment.wallet_payment_id not in (None, note.wallet_payment_id)
+    ):
+        return
+    if await engine.store.rename_wallet_payment(payment, newer):
+        log.info("payment %s: the wallet now names it %s", payment.payment_id, newer)
 
 
 async def _refund_callback(

@@ -1,0 +1,226 @@
+"""M-Pesa refunds: a reversal names the payment by its M-Pesa receipt, and its result comes
+only by callback, keyed by the ``ConversationID`` of the reversal's acknowledgement.
+
+The push answers with a ``CheckoutRequestID`` (what the query takes) and only the STK
+callback carries the receipt (what a reversal takes): the hub keeps the receipt once the
+payment has succeeded, whichever came first, the callback or the query. A refund whose
+first acknowledgement was lost is acknowledged again when it is sent again, and the hub
+keeps that ``ConversationID`` so that the reversal's result finds the refund.
+
+The simulated M-Pesa records what it would POST to the hub (``GET /_sim/callbacks``); the
+tests deliver it themselves. The hub's background workers are stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.mpesa.simulator import SimulatedAccount, SimulatedWallet, create_simulator
+from gateway.client import AcquirerClient
+from gateway.config import RouteConfig, WalletConfig
+from gateway.hub import Hub
+from gateway.models import Payment, Refund
+from gateway.states import PaymentStatus, RefundStatus
+from tests.conftest import Backend
+from tests.gateway.conftest import hub_through, pay_body, refund_body
+
+pytestmark = pytest.mark.anyio
+
+PAYER = "254712345678"
+ROUTE = "mpesa-ke"
+CREDENTIALS = {
+    "consumer_key": secrets.token_urlsafe(24),
+    "consumer_secret": secrets.token_urlsafe(24),
+    "passkey": secrets.token_hex(32),
+    "security_credential": base64.b64encode(secrets.token_bytes(256)).decode(),
+    "access_token": secrets.token_urlsafe(21),
+}
+
+
+@dataclass
+class Kenya:
+    """A hub whose M-Pesa route goes to a simulated M-Pesa, and that wallet."""
+
+    hub: Hub
+    siam: AcquirerClient
+    http: httpx.AsyncClient
+    wallet_url: str
+
+    async def callbacks(self) -> list[bytes]:
+        """What M-Pesa would have POSTed to the hub so far, oldest first."""
+        recorded = (await self.http.get(self.wallet_url + "/_sim/callbacks")).json()
+        return [c["body"].encode() for c in recorded]
+
+    async def deliver(self, bodies: list[bytes]) -> None:
+        notify = self.siam.build("pay", {}).url.copy_with(
+            path=f"/wallets/{ROUTE}/notify", query=None
+        )
+        for body in bodies:
+            answer = await self.http.post(
+                notify, content=body, headers={"Content-Type": "application/json"}
+            )
+            assert answer.json()["ResultCode"] == 0
+
+    async def deliver_new(self, already: int) -> int:
+        """Deliver the callbacks recorded after the first ``already``; how many there are."""
+        bodies = await self.callbacks()
+        await self.deliver(bodies[already:])
+        return len(bodies)
+
+    async def faults(self, **wanted: object) -> None:
+        (await self.http.post(self.wallet_url + "/_sim/faults", json=wanted)).raise_for_status()
+
+    async def ledger(self, kind: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = (
+            await self.http.get(self.wallet_url + "/_sim/ledger")
+        ).json()
+        return [e for e in entries if e["kind"] == kind]
+
+    async def payment(self, request_id: str) -> Payment:
+        stored = await self.hub.store.find_payment("SIAM_ACQ", request_id)
+        assert stored is not None
+        return stored
+
+    async def refund(self, refund_request_id: str) -> Refund:
+        stored = await self.hub.store.find_refund("SIAM_ACQ", refund_request_id)
+        assert stored is not None
+        return stored
+
+
+@pytest.fixture
+async def kenya(backend: Backend, state_dir: Path) -> AsyncIterator[Kenya]:
+    wallet = SimulatedWallet(
+        shortcode="600584",
+        passkey=CREDENTIALS["passkey"],
+        consumer_key=CREDENTIALS["consumer_key"],
+        consumer_secret=CREDENTIALS["consumer_secret"],
+        initiator_name="causeway_api",
+        security_credential=CREDENTIALS["security_credential"],
+        accounts=[SimulatedAccount(PAYER, 10_000_000, "Wanjiku")],
+        access_token=CREDENTIALS["access_token"],
+    )
+    route = RouteConfig(
+        name=ROUTE,
+        wallet="MPESA",
+        kind="mpesa",
+        settings=CREDENTIALS
+        | {
+            "shortcode": "600584",
+            "callback_url": f"http://127.0.0.1/wallets/{ROUTE}/notify",
+            "initiator_name": "causeway_api",
+            "currencies": ["KES"],
+            "regions": ["KE"],
+        },
+    )
+    mpesa = WalletConfig(
+        psp_id="MPESA",
+        name="M-Pesa",
+        currency="KES",
+        region="KE",
+        method_types=["MPESA"],
+        code_prefixes=["2547"],
+    )
+    async with AsyncExitStack() as stack:
+        hub, http, siam, url = await hub_through(
+            stack, backend, state_dir, create_simulator(wallet), route, wallet=mpesa
+        )
+        yield Kenya(hub, siam, http, url)
+
+
+async def _pay(kenya: Kenya, request_id: str) -> None:
+    body = pay_body(request_id, code=PAYER, method_type="MPESA", value="100000")  # THB 1,000
+    answer = await kenya.siam.call("pay", body)
+    assert answer["result"]["resultCode"] == "PAYMENT_IN_PROCESS"  # the push only prompts
+
+
+async def _refund(kenya: Kenya, request_id: str, refund_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await kenya.siam.call(
+        "refund", refund_body(request_id, refund_id, "50000")
+    )
+    return answer
+
+
+async def test_a_refund_reverses_the_receipt_the_callback_gave(kenya: Kenya) -> None:
+    await _pay(kenya, "ke-1")
+    pushed = await kenya.payment("ke-1")
+    assert pushed.wallet_payment_id is not None
+    assert pushed.wallet_payment_id.startswith("ws_CO_")  # the push's CheckoutRequestID
+
+    seen = await kenya.deliver_new(0)  # the STK callback: the hub asks, then records
+
+    paid = await kenya.payment("ke-1")
+    [charge] = await kenya.ledger("pay")
+    assert paid.status is PaymentStatus.SUCCEEDED
+    assert paid.wallet_payment_id == charge["receipt"]
+    acknowledged = await _refund(kenya, "ke-1", "ke-1-r1")
+    assert acknowledged["result"]["resultStatus"] == "U"  # the result comes by callback
+    await kenya.deliver_new(seen)
+    again = await _refund(kenya, "ke-1", "ke-1-r1")
+    assert again["result"]["resultStatus"] == "S"
+    [given_back] = await kenya.ledger("refund")
+    assert given_back["receipt"] == charge["receipt"]
+    assert given_back["amount"] == (await kenya.refund("ke-1-r1")).refund_from_amount.minor
+
+
+async def test_the_callback_names_a_payment_the_query_settled_first(kenya: Kenya) -> None:
+    await _pay(kenya, "ke-2")
+    inquiry = await kenya.siam.call("inquiryPayment", {"paymentRequestId": "ke-2"})
+    assert inquiry["paymentStatus"] == "SUCCEEDED"  # by the query, which has no receipt
+    checkout = (await kenya.payment("ke-2")).wallet_payment_id
+    [stk] = await kenya.callbacks()
+
+    await kenya.deliver([stk])
+
+    [charge] = await kenya.ledger("pay")
+    assert (await kenya.payment("ke-2")).wallet_payment_id == charge["receipt"]
+    # A later callback about the same push cannot rename it again.
+    forged = json.loads(stk)
+    items = forged["Body"]["stkCallback"]["CallbackMetadata"]["Item"]
+    for item in items:
+        if item["Name"] == "MpesaReceiptNumber":
+            item["Value"] = "FORGED0001"
+    await kenya.deliver([json.dumps(forged).encode()])
+    assert (await kenya.payment("ke-2")).wallet_payment_id == charge["receipt"]
+    assert checkout != charge["receipt"]
+    await _refund(kenya, "ke-2", "ke-2-r1")
+    await kenya.deliver_new(1)
+    assert (await kenya.refund("ke-2-r1")).status is RefundStatus.SUCCEEDED
+
+
+async def test_a_refund_whose_acknowledgement_was_lost_is_found_by_its_result(
+    kenya: Kenya,
+) -> None:
+    await _pay(kenya, "ke-3")
+    seen = await kenya.deliver_new(0)
+    await kenya.faults(error_rate=1.0, seed=1)  # HTTP 500 after the books are written
+
+    lost = await _refund(kenya, "ke-3", "ke-3-r1")
+
+    assert lost["result"]["resultStatus"] == "U"
+    unknown = await kenya.refund("ke-3-r1")
+    assert unknown.status is RefundStatus.UNKNOWN
+    assert unknown.wallet_refund_id is None  # its ConversationID was in the lost answer
+    assert len(await kenya.ledger("refund")) == 1  # M-Pesa reversed it all the same
+    await kenya.faults(error_rate=0.0)
+    # The acquirer sends it again: M-Pesa acknowledges the same reversal again, moving
+    # nothing, and calls its result back again.
+    again = await _refund(kenya, "ke-3", "ke-3-r1")
+    assert again["result"]["resultStatus"] == "U"
+    named = await kenya.refund("ke-3-r1")
+    assert named.status is RefundStatus.UNKNOWN
+    assert named.wallet_refund_id is not None
+    assert named.wallet_refund_id.startswith("AG_")
+    await kenya.deliver_new(seen)
+    done = await kenya.refund("ke-3-r1")
+    assert done.status is RefundStatus.SUCCEEDED
+    assert len(await kenya.ledger("refund")) == 1
