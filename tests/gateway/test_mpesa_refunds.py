@@ -13,9 +13,7 @@ tests deliver it themselves. The hub's background workers are stopped.
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -25,26 +23,22 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.mpesa.simulator import SimulatedAccount, SimulatedWallet, create_simulator
+from connectors.mpesa.simulator import SimulatedAccount, create_simulator
 from gateway.client import AcquirerClient
-from gateway.config import RouteConfig, WalletConfig
 from gateway.hub import Hub
 from gateway.models import Payment, Refund
 from gateway.states import PaymentStatus, RefundStatus
 from tests.conftest import Backend
 from tests.gateway.conftest import hub_through, pay_body, refund_body
+from tests.gateway.test_wallet_callbacks import (
+    MPESA,
+    MPESA_ROUTE,
+    PAYER,
+    ROUTE,
+    simulated_mpesa,
+)
 
 pytestmark = pytest.mark.anyio
-
-PAYER = "254712345678"
-ROUTE = "mpesa-ke"
-CREDENTIALS = {
-    "consumer_key": secrets.token_urlsafe(24),
-    "consumer_secret": secrets.token_urlsafe(24),
-    "passkey": secrets.token_hex(32),
-    "security_credential": base64.b64encode(secrets.token_bytes(256)).decode(),
-    "access_token": secrets.token_urlsafe(21),
-}
 
 
 @dataclass
@@ -99,40 +93,10 @@ class Kenya:
 
 @pytest.fixture
 async def kenya(backend: Backend, state_dir: Path) -> AsyncIterator[Kenya]:
-    wallet = SimulatedWallet(
-        shortcode="600584",
-        passkey=CREDENTIALS["passkey"],
-        consumer_key=CREDENTIALS["consumer_key"],
-        consumer_secret=CREDENTIALS["consumer_secret"],
-        initiator_name="causeway_api",
-        security_credential=CREDENTIALS["security_credential"],
-        accounts=[SimulatedAccount(PAYER, 10_000_000, "Wanjiku")],
-        access_token=CREDENTIALS["access_token"],
-    )
-    route = RouteConfig(
-        name=ROUTE,
-        wallet="MPESA",
-        kind="mpesa",
-        settings=CREDENTIALS
-        | {
-            "shortcode": "600584",
-            "callback_url": f"http://127.0.0.1/wallets/{ROUTE}/notify",
-            "initiator_name": "causeway_api",
-            "currencies": ["KES"],
-            "regions": ["KE"],
-        },
-    )
-    mpesa = WalletConfig(
-        psp_id="MPESA",
-        name="M-Pesa",
-        currency="KES",
-        region="KE",
-        method_types=["MPESA"],
-        code_prefixes=["2547"],
-    )
+    wallet = simulated_mpesa(SimulatedAccount(PAYER, 10_000_000, "Wanjiku"))
     async with AsyncExitStack() as stack:
         hub, http, siam, url = await hub_through(
-            stack, backend, state_dir, create_simulator(wallet), route, wallet=mpesa
+            stack, backend, state_dir, create_simulator(wallet), MPESA_ROUTE, wallet=MPESA
         )
         yield Kenya(hub, siam, http, url)
 

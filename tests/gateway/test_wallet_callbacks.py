@@ -36,6 +36,43 @@ CREDENTIALS = {
     "security_credential": base64.b64encode(secrets.token_bytes(256)).decode(),
     "access_token": secrets.token_urlsafe(21),
 }
+ROUTE = "mpesa-ke"
+#: M-Pesa as the hub's configuration names it, and a route to it (the test adds its URL).
+MPESA = WalletConfig(
+    psp_id="MPESA",
+    name="M-Pesa",
+    currency="KES",
+    region="KE",
+    method_types=["MPESA"],
+    code_prefixes=["2547"],
+)
+MPESA_ROUTE = RouteConfig(
+    name=ROUTE,
+    wallet="MPESA",
+    kind="mpesa",
+    settings=CREDENTIALS
+    | {
+        "shortcode": "600584",
+        "callback_url": f"http://127.0.0.1/wallets/{ROUTE}/notify",
+        "initiator_name": "causeway_api",
+        "currencies": ["KES"],
+        "regions": ["KE"],
+    },
+)
+
+
+def simulated_mpesa(*accounts: SimulatedAccount) -> SimulatedWallet:
+    """The M-Pesa that :data:`MPESA_ROUTE` reaches, with ``accounts``."""
+    return SimulatedWallet(
+        shortcode="600584",
+        passkey=CREDENTIALS["passkey"],
+        consumer_key=CREDENTIALS["consumer_key"],
+        consumer_secret=CREDENTIALS["consumer_secret"],
+        initiator_name="causeway_api",
+        security_credential=CREDENTIALS["security_credential"],
+        accounts=list(accounts),
+        access_token=CREDENTIALS["access_token"],
+    )
 
 
 class Kenya:
@@ -59,46 +96,18 @@ class Kenya:
 
 @pytest.fixture
 async def kenya(backend: Backend, state_dir: Path) -> AsyncIterator[Kenya]:
-    wallet = SimulatedWallet(
-        shortcode="600584",
-        passkey=CREDENTIALS["passkey"],
-        consumer_key=CREDENTIALS["consumer_key"],
-        consumer_secret=CREDENTIALS["consumer_secret"],
-        initiator_name="causeway_api",
-        security_credential=CREDENTIALS["security_credential"],
-        accounts=[
-            SimulatedAccount(PAYER, 10_000_000, "Wanjiku"),
-            SimulatedAccount(REFUSER, 10_000_000, "Otieno", answer="cancel"),
-        ],
-        access_token=CREDENTIALS["access_token"],
+    wallet = simulated_mpesa(
+        SimulatedAccount(PAYER, 10_000_000, "Wanjiku"),
+        SimulatedAccount(REFUSER, 10_000_000, "Otieno", answer="cancel"),
     )
     async with AsyncExitStack() as stack:
         simulator = await stack.enter_async_context(serve(create_simulator(wallet)))
         settings = settings_for(backend, state_dir)
-        route = RouteConfig(
-            name="mpesa-ke",
-            wallet="MPESA",
-            kind="mpesa",
-            settings=CREDENTIALS
-            | {
-                "base_url": simulator.url,
-                "shortcode": "600584",
-                "callback_url": "http://127.0.0.1/wallets/mpesa-ke/notify",
-                "initiator_name": "causeway_api",
-                "currencies": ["KES"],
-                "regions": ["KE"],
-            },
-        )
-        mpesa = WalletConfig(
-            psp_id="MPESA",
-            name="M-Pesa",
-            currency="KES",
-            region="KE",
-            method_types=["MPESA"],
-            code_prefixes=["2547"],
+        route = MPESA_ROUTE.model_copy(
+            update={"settings": MPESA_ROUTE.settings | {"base_url": simulator.url}}
         )
         settings = settings.model_copy(
-            update={"wallets": [*settings.wallets, mpesa], "routes": [*settings.routes, route]}
+            update={"wallets": [*settings.wallets, MPESA], "routes": [*settings.routes, route]}
         )
         gateway = await stack.enter_async_context(serve(create_app(settings)))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
