@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -205,6 +205,15 @@ class RandomFaults(Faults):
         if drop:
             return DroppedResponse()
         return answer
+
+
+async def body_of(request: Request) -> bytes | Response:
+    """The request's body, or the 400 to answer instead when the caller went away
+    mid-request (a hub that crashed, say): nothing was asked, so nothing is done."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        return Response(status_code=400)
 
 
 class DroppedResponse(Response):

@@ -55,6 +55,7 @@ __all__ = [
     "PaymentEngine",
     "fingerprint",
     "in_steps",
+    "later_of",
     "new_id",
     "purchase",
     "wallet_figure",
@@ -520,8 +521,7 @@ class PaymentEngine:
         the acquirer or the recovery worker sends it now), else FAILED, and the merchant
         is notified as of any failure.
         """
-        moment = max(now or datetime.now(UTC), datetime.now(UTC))
-        if moment < payment.created_at + self.late_arrival:
+        if later_of(now) < payment.created_at + self.late_arrival:
             return Answer.of(
                 ResultCode.UNKNOWN_EXCEPTION,
                 "the wallet has not seen the payment yet; send the same cancel again",
@@ -736,6 +736,12 @@ def _replay(payment: Payment, digest: str) -> Answer:
     if payment.fingerprint != digest:
         return Answer.of(ResultCode.REPEAT_REQ_INCONSISTENT)
     return _answer(payment)
+
+
+def later_of(now: datetime | None) -> datetime:
+    """The later of the caller's clock (``now``: recovery's, which its tests move on) and
+    the real one: a send counts as unable to arrive only once both say so."""
+    return max(now or datetime.now(UTC), datetime.now(UTC))
 
 
 def wallet_figure(

@@ -30,7 +30,14 @@ from fx import Money
 from gateway import wire
 from gateway.config import AcquirerConfig
 from gateway.coordination import LockBusy
-from gateway.engine import PaymentEngine, fingerprint, in_steps, new_id, wallet_figure
+from gateway.engine import (
+    PaymentEngine,
+    fingerprint,
+    in_steps,
+    later_of,
+    new_id,
+    wallet_figure,
+)
 from gateway.errors import ConcurrentUpdate, RequestRejected
 from gateway.models import Payment, Refund
 from gateway.results import ResultCode
@@ -221,10 +228,9 @@ class Refunds:
         reach it; otherwise leave it unknown for the next try."""
         store = self._engine.store
         last_sent = await store.refund_last_sent(refund)
-        # When the wallet is asked: its "not there" counts only if every send came long
-        # enough before this to have arrived. The later of the caller's clock (recovery's
-        # tests move it on) and the real one, which is read before the question leaves.
-        moment = max(now or datetime.now(UTC), datetime.now(UTC))
+        # When the wallet is asked, read before the question leaves: its "not there"
+        # counts only if every send came long enough before this to have arrived.
+        moment = later_of(now)
         try:
             lookup = await self._engine.call(
                 route,

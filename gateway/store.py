@@ -950,8 +950,6 @@ class Store:
         )
 
 
-_T = TypeVar("_T")
-
 #: Where a page of a sweep's query ended: the last row's ordering time and id.
 Page = tuple[datetime, str]
 Row = TypeVar("Row")
@@ -1044,6 +1042,9 @@ def _creation(columns: tuple[str, ...]) -> sa.Insert:
             _bound("new_created_at", payment_events.c.at),
         ),
     )
+
+
+_T = TypeVar("_T")
 
 
 def _given(value: _T | None, otherwise: _T) -> _T:

@@ -49,7 +49,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
@@ -60,7 +60,7 @@ from connectors.alipayplus._sim_faults import Faults
 from connectors.alipayplus._sim_json import BadRequest, encode, now, result
 from connectors.alipayplus._sim_traveller import Traveller, cashier_page, receipt_page
 from connectors.conformance import ConformanceTarget
-from connectors.simulation import control_routes
+from connectors.simulation import body_of, control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -133,10 +133,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, operation: Callable[[Mapping[str, Any]], dict[str, Any]]
     ) -> Response:
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
-            return Response(status_code=400)
+        raw = await body_of(request)
+        if isinstance(raw, Response):
+            return raw
         if not from_hub(request, raw):
             failure = result("F", "INVALID_SIGNATURE", "the request signature does not verify")
             return Response(encode(failure), media_type=_JSON)

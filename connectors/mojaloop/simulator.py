@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -47,7 +47,7 @@ from connectors.mojaloop import MojaloopConnector
 from connectors.mojaloop._sim_faults import Faults
 from connectors.mojaloop._sim_json import BadRequest, encode, with_undefined_states
 from connectors.mojaloop._sim_scheme import Answer, SchemeBook
-from connectors.simulation import control_routes
+from connectors.simulation import body_of, control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -122,10 +122,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
         return await faults.deliver(Response(encode(answer), status, media_type="application/json"))
 
     async def post_transfers(request: Request) -> Response:
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
-            return Response(status_code=400)
+        raw = await body_of(request)
+        if isinstance(raw, Response):
+            return raw
         try:
             payload = json.loads(raw)
         except ValueError:

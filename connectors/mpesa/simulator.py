@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -66,7 +66,7 @@ from connectors.mpesa._sim_wire import (
     stk_password,
     text,
 )
-from connectors.simulation import control_routes
+from connectors.simulation import body_of, control_routes
 
 __all__ = ["SimulatedAccount", "SimulatedWallet", "conformance_target", "create_simulator"]
 
@@ -191,10 +191,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     ) -> Response:
         if not bearer_ok(request):
             return daraja_error("404.001.03", "Invalid Access Token")
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
-            return Response(status_code=400)
+        raw = await body_of(request)
+        if isinstance(raw, Response):
+            return raw
         try:
             payload = json.loads(raw)
         except ValueError:

@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors import Connector
 from connectors.conformance import ConformanceTarget
-from connectors.simulation import control_routes
+from connectors.simulation import body_of, control_routes
 from connectors.snapbi import SnapBiConnector
 from connectors.snapbi._sim_book import WalletBook
 from connectors.snapbi._sim_faults import Faults
@@ -103,10 +103,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, service: str, operation: Callable[[Mapping[str, Any]], Answer]
     ) -> Response:
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
-            return Response(status_code=400)
+        raw = await body_of(request)
+        if isinstance(raw, Response):
+            return raw
         refused = faults.refuse()  # before the wallet looks at the call: nothing happens
         if refused is not None:
             return refused

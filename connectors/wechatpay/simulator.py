@@ -40,12 +40,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.conformance import ConformanceTarget
-from connectors.simulation import control_routes
+from connectors.simulation import body_of, control_routes
 from connectors.wechatpay import WeChatPayConnector
 from connectors.wechatpay._sim_book import WalletBook
 from connectors.wechatpay._sim_faults import Faults
@@ -137,10 +137,9 @@ def create_simulator(wallet: SimulatedWallet) -> Starlette:
     async def serve(
         request: Request, operation: _Operation, status_field: str | None = None
     ) -> Response:
-        try:
-            raw = await request.body()
-        except ClientDisconnect:  # the hub went away mid-request (it crashed, say)
-            return Response(status_code=400)
+        raw = await body_of(request)
+        if isinstance(raw, Response):
+            return raw
         refused_call = faults.refuse()  # before the wallet looks at the call: nothing happens
         if refused_call is not None:
             return refused_call
