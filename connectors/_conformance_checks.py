@@ -34,7 +34,7 @@ __all__ = [
     "an_inquiry_without_the_wallet_id_claims_nothing",
     "asks_by_request_id",
     "assert_found",
-    "forged",
+    "forgeries",
     "looked_up",
     "movements",
     "named_ids",
@@ -173,12 +173,13 @@ def named_ids(notification: WalletNotification) -> dict[str, str]:
     return {name: value for name, value in named.items() if value}
 
 
-def forged(
+def forgeries(
     callback: httpx.Request, notification: WalletNotification
-) -> tuple[str, str, httpx.Request] | None:
-    """``callback``, about ``notification``'s operation, rewritten to name another: the
-    field it changed, the id it now names, and the request; ``None`` when no id the
-    notification names appears in the callback's URL, headers or body as text."""
+) -> list[tuple[str, str, httpx.Request]]:
+    """``callback``, about ``notification``'s operation, rewritten to name another, once
+    for each id it names: the field changed, the id it now names, and the request. An id
+    that appears nowhere in the callback's URL, headers or body as text gives none."""
+    made = []
     for field, old in named_ids(notification).items():
         new = other_id(old)
         headers = {
@@ -193,8 +194,10 @@ def forged(
             str(callback.url),
             {k: v for k, v in callback.headers.items() if k != "content-length"},
         ):
-            return field, new, httpx.Request(callback.method, url, headers=headers, content=content)
-    return None
+            made.append(
+                (field, new, httpx.Request(callback.method, url, headers=headers, content=content))
+            )
+    return made
 
 
 def refused(parser: NotificationParser, callback: httpx.Request) -> bool:

@@ -62,7 +62,7 @@ from connectors._conformance_checks import (
     an_inquiry_without_the_wallet_id_claims_nothing,
     asks_by_request_id,
     assert_found,
-    forged,
+    forgeries,
     looked_up,
     movements,
     named_ids,
@@ -401,22 +401,31 @@ class ConformanceSuite:
             pytest.skip("the wallet sent no callback about a payment")
         genuine = recorded[-1]
         named = wallet.read_callback(genuine)
-        # A callback rewritten to name another operation: a forgery where callbacks are
-        # signed; for an unsigned protocol, a callback about a payment the connector cannot
-        # know of, which it must still read (the core decides what an unknown id means).
-        forgery = forged(genuine, named)
-        if forgery is None:
+        # A callback rewritten to name another operation, one id at a time: a forgery where
+        # callbacks are signed, so refused. Where they are not, a callback about an
+        # operation the connector cannot know of, which it must still read as naming that
+        # one (the core decides what an unknown id means); a protocol that signs some ids
+        # and not others (a signed callback URL, an unsigned body) refuses a rewrite of a
+        # signed one, but reads at least one rewrite.
+        rewritten = forgeries(genuine, named)
+        if not rewritten:
             pytest.skip("the callback names its operation by no id in its text")
-        field, other, request = forgery
-        if wallet.target.signed_callbacks:
-            assert refused(parser, request), (
-                f"a signed callback rewritten to name another {field} was accepted"
-            )
-        else:
-            read = named_ids(wallet.read_callback(request))
-            assert read.get(field) == other, (
-                f"a callback naming another {field} was read as naming {read.get(field)!r}"
-            )
+        read_any = False
+        for field, other, request in rewritten:
+            if wallet.target.signed_callbacks:
+                assert refused(parser, request), (
+                    f"a signed callback rewritten to name another {field} was accepted"
+                )
+            elif not refused(parser, request):
+                read_any = True
+                read = named_ids(wallet.read_callback(request))
+                assert read.get(field) == other, (
+                    f"a callback naming another {field} was read as naming {read.get(field)!r}"
+                )
+        assert wallet.target.signed_callbacks or read_any, (
+            "an unsigned callback rewritten to name another operation was refused: the "
+            "connector cannot know which operations exist"
+        )
         # What cannot be understood is refused, and the refusal does not read as "received".
         half = genuine.content[: len(genuine.content) // 2]
         for garbage in (b"", half, b"\xff\xfe\x00 not a callback"):

@@ -16,7 +16,10 @@ Settings (one route's table)::
     base_url             "https://api.safaricom.co.ke"
     consumer_key         the Daraja app's key         consumer_secret   its secret (secret)
     shortcode            the paybill, 5-7 digits       passkey           M-Pesa Express (secret)
-    callback_url         where M-Pesa POSTs results (CallBackURL, ResultURL, QueueTimeOutURL)
+    callback_url         where M-Pesa POSTs results (CallBackURL, ResultURL, QueueTimeOutURL),
+                         signed per request (see Callbacks)
+    callback_secret      optional (secret): signs callback URLs; by default a key derived
+                         from consumer_secret
     initiator_name       the reversal operator         security_credential  (secret; already
                                                        encrypted with Safaricom's certificate)
     currencies ["KES"]   regions ["KE"]                access_token      optional (secret)
@@ -36,9 +39,9 @@ What the public documentation says, and what this connector assumes or simplifie
 - **Idempotency.** ``AccountReference`` holds at most 12 characters, so it carries the first
   12 base32 characters of SHA-256(``wallet_request_id``). Daraja documents no dedup; the
   simulator treats a push with the same ``AccountReference``, ``Amount`` and phone within its
-  window (24 h) as a repeat and returns the original's ids, which is also the only way to
-  find a push whose answer was lost (the callback names it by ``CheckoutRequestID`` alone);
-  against Daraja itself such a resend may prompt the traveller again. ``TransactionDesc``
+  window (24 h) as a repeat and returns the original's ids; against Daraja itself such a
+  resend may prompt the traveller again, so the core never resends a push. A push whose
+  answer was lost is found by its callback instead (see Callbacks). ``TransactionDesc``
   (13 characters at most) is the merchant's name.
 - **Asynchrony.** The push answer only says the prompt was sent: ``parse_pay`` is PENDING
   with the ``CheckoutRequestID`` as ``wallet_payment_id``. The query answers ``ResultCode``;
@@ -55,21 +58,24 @@ What the public documentation says, and what this connector assumes or simplifie
   is capped at the charge). The answer only says "accepted": ``parse_refund`` is PENDING
   and carries the ``ConversationID`` that the result will name.
 - **Callbacks** (the connector is a :class:`~connectors.NotificationParser`). M-Pesa POSTs
-  ``{"Body": {"stkCallback": ...}}`` to ``CallBackURL`` and ``{"Result": ...}`` to
-  ``ResultURL`` (the route's ``callback_url`` serves both). ``parse_notification`` reads
-  either: an STK callback is the payment's result keyed by ``CheckoutRequestID``
-  (``wallet_payment_id``; the callback does not carry ``AccountReference``, so never our
-  id), and on success the result names the payment by its ``MpesaReceiptNumber``, which a
-  reversal needs: the core keeps the ``CheckoutRequestID`` to query by and the receipt to
-  refund by. A reversal ``Result`` is the refund's result keyed by ``ConversationID``
-  (``wallet_refund_id``, as ``parse_refund`` gave it), not by our refund id: Daraja's
-  published reversal ``Result`` echoes no ``Occasion``. ``acknowledge`` answers Daraja's
+  ``{"Body": {"stkCallback": ...}}`` to a push's ``CallBackURL`` and ``{"Result": ...}`` to
+  a reversal's ``ResultURL`` (or ``QueueTimeOutURL``). Each request gets its own URL: the
+  route's ``callback_url`` with our id for the operation (``ref``: the payment's
+  ``wallet_request_id``, the refund's ``refund_request_id``) and an HMAC of it (``sig``).
+  ``parse_notification`` reads either body and names the operation by both ids: ours from
+  the URL, M-Pesa's from the body (``CheckoutRequestID`` as ``wallet_payment_id``,
+  ``ConversationID`` as ``wallet_refund_id``). So a callback finds its payment even when
+  the push's answer, and with it the ``CheckoutRequestID`` a query needs, was lost; the core
+  keeps that id and asks. On success the result names the payment by its
+  ``MpesaReceiptNumber``, which a reversal needs: the core keeps the ``CheckoutRequestID``
+  to query by and the receipt to refund by. ``acknowledge`` answers Daraja's
   ``{"ResultCode": 0, "ResultDesc": "Accepted"}``, or ``ResultCode`` 1 "Rejected" (HTTP
   400) to a refused callback.
-- **Nothing is signed.** Daraja signs neither its answers nor its callbacks (TLS only;
-  what guards a callback URL is that it is unguessable and, at the edge, an allow-list of
-  Safaricom's addresses): a callback that parses is believed, so the core should confirm a
-  paid STK callback with a query before it tells the merchant. Errors come as
+- **Nothing is signed by M-Pesa.** Daraja signs neither its answers nor its callbacks (TLS
+  only; at the edge, an allow-list of Safaricom's addresses): the signed URL is what tells
+  a callback to one of our requests from a forgery, and a callback to any other URL is
+  refused. It covers the URL, not the body, so the core confirms a paid STK callback with
+  a query before it tells the merchant. Errors come as
   ``{"errorCode", "errorMessage"}`` whose HTTP status varies, so the ``errorCode`` decides.
 """
 
@@ -100,7 +106,7 @@ from connectors import (
     WalletProtocolError,
 )
 from connectors._time import utc_now
-from connectors.mpesa import _results, _translate
+from connectors.mpesa import _callback, _results, _translate
 from connectors.mpesa._settings import load_settings
 from connectors.mpesa._token import AccessToken, build_token_request, parse_token
 from connectors.mpesa._wire import (
@@ -263,8 +269,9 @@ class MpesaConnector:
     # --- callbacks -----------------------------------------------------------------------
 
     def parse_notification(self, request: httpx.Request) -> WalletNotification:
-        """An STK callback (the payment's result, keyed by ``CheckoutRequestID``) or a
-        reversal ``Result`` (the refund's, keyed by ``ConversationID``)."""
+        """An STK callback (the payment's result) or a reversal ``Result`` (the refund's),
+        each named by our id from its signed URL and by M-Pesa's (``CheckoutRequestID``,
+        ``ConversationID``) from its body."""
         if request.method != "POST":
             raise WalletProtocolError(
                 f"callback: M-Pesa POSTs its callbacks, not {request.method}", connector=self.name
@@ -280,17 +287,34 @@ class MpesaConnector:
                     raise WalletProtocolError(
                         "stkCallback: an empty CheckoutRequestID", connector=self.name
                     )
-                return WalletNotification.for_payment(paid, wallet_payment_id=checkout)
+                return WalletNotification.for_payment(
+                    paid,
+                    wallet_request_id=self._signed_ref(request, "pay"),
+                    wallet_payment_id=checkout,
+                )
             case {"Result": _}:
                 conversation, refunded = self.parse_reversal_result(request.content)
-                if not conversation:
-                    # Nothing else in a Result says which reversal it is about.
-                    raise WalletProtocolError("Result: no ConversationID", connector=self.name)
-                return WalletNotification.for_refund(refunded, wallet_refund_id=conversation)
+                return WalletNotification.for_refund(
+                    refunded,
+                    refund_request_id=self._signed_ref(request, "refund"),
+                    wallet_refund_id=conversation or None,
+                )
             case _:
                 raise WalletProtocolError(
                     "callback: neither an stkCallback nor a Result", connector=self.name
                 )
+
+    def _signed_ref(self, request: httpx.Request, kind: _callback.Kind) -> str:
+        """Our id for the operation a callback is about, from the URL our request gave
+        M-Pesa; refuses a callback to any other URL (see ``_callback``)."""
+        ref = _callback.verified_ref(request.url, self._config.callback_key, kind)
+        if ref is None:
+            raise WalletProtocolError(
+                f"callback: its URL carries no reference signed by this hub for a {kind} "
+                f"({_callback.REF}, {_callback.SIG}), so no request of ours asked for it",
+                connector=self.name,
+            )
+        return ref
 
     def acknowledge(self, notification: WalletNotification | None) -> httpx.Response:
         """Daraja's acknowledgement: ``ResultCode`` 0 "Accepted", or 1 "Rejected"."""

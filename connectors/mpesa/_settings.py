@@ -1,15 +1,17 @@
 """The M-Pesa connector's settings: validated once, when the connector is made.
 
-Secrets (``consumer_secret``, ``passkey``, ``security_credential`` and a pre-fetched
-``access_token``) stay :class:`~pydantic.SecretStr` for as long as the connector lives; they
-are unwrapped only at the moment a request is built.
+Secrets (``consumer_secret``, ``passkey``, ``security_credential``, ``callback_secret`` and
+a pre-fetched ``access_token``) stay :class:`~pydantic.SecretStr` for as long as the
+connector lives; they are unwrapped only at the moment a request is built. The key that
+signs callback URLs (``_callback``) is derived once, from ``callback_secret`` or, when that
+is not set, from ``consumer_secret``; it is never shown.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator
 
 import connectors
 from connectors import SettingsModel, http_url
+from connectors.mpesa._callback import callback_key
 
 __all__ = ["WALLET_CURRENCY", "MpesaSettings", "load_settings"]
 
@@ -35,6 +38,7 @@ class _Settings(SettingsModel):
     initiator_name: str = Field(min_length=1)
     security_credential: SecretStr
     access_token: SecretStr | None = None
+    callback_secret: SecretStr | None = None
 
     @field_validator("callback_url")
     @classmethod
@@ -51,7 +55,9 @@ class _Settings(SettingsModel):
             raise ValueError("must be a paybill number of 5 to 7 digits")
         return value
 
-    @field_validator("consumer_secret", "passkey", "security_credential", "access_token")
+    @field_validator(
+        "consumer_secret", "passkey", "security_credential", "access_token", "callback_secret"
+    )
     @classmethod
     def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -81,6 +87,8 @@ class MpesaSettings:
     currencies: frozenset[str]
     regions: frozenset[str]
     access_token: SecretStr | None
+    #: Signs the callback URLs (``_callback``); bytes, so kept out of the ``repr``.
+    callback_key: bytes = field(repr=False)
 
 
 def load_settings(name: str, settings: Mapping[str, Any]) -> MpesaSettings:
@@ -98,4 +106,7 @@ def load_settings(name: str, settings: Mapping[str, Any]) -> MpesaSettings:
         currencies=frozenset(parsed.currencies),
         regions=frozenset(parsed.regions),
         access_token=parsed.access_token,
+        callback_key=callback_key(
+            (parsed.callback_secret or parsed.consumer_secret).get_secret_value()
+        ),
     )

@@ -10,6 +10,7 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 from connectors import Amount, ConnectorError, PayRequest, RefundRequest
+from connectors.mpesa._callback import signed_url
 from connectors.mpesa._settings import WALLET_CURRENCY, MpesaSettings
 from connectors.mpesa._wire import ReversalBody, StkPushBody, StkQueryBody
 
@@ -86,7 +87,9 @@ def stk_push_body(
         PartyA=phone,
         PartyB=config.shortcode,
         PhoneNumber=phone,
-        CallBackURL=config.callback_url,
+        CallBackURL=signed_url(
+            config.callback_url, config.callback_key, "pay", request.wallet_request_id
+        ),
         AccountReference=account_reference(request.wallet_request_id),
         TransactionDesc=description,
     )
@@ -109,14 +112,18 @@ def reversal_body(request: RefundRequest, config: MpesaSettings, connector: str)
             "(wallet_payment_id), which this refund lacks",
             connector=connector,
         )
+    # The result comes to ResultURL, or to QueueTimeOutURL if M-Pesa's queue gave up on it.
+    result_url = signed_url(
+        config.callback_url, config.callback_key, "refund", request.refund_request_id
+    )
     return ReversalBody(
         Initiator=config.initiator_name,
         SecurityCredential=config.security_credential.get_secret_value(),
         TransactionID=request.wallet_payment_id,
         Amount=whole_shillings(request.refund_from_amount, connector),
         ReceiverParty=config.shortcode,
-        ResultURL=config.callback_url,
-        QueueTimeOutURL=config.callback_url,
+        ResultURL=result_url,
+        QueueTimeOutURL=result_url,
         Remarks=(request.reason or "Refund").strip()[:100] or "Refund",
         # Occasion is free text echoed nowhere else; it carries the refund's idempotency key
         # (Daraja allows 100 characters), on which the simulator deduplicates.

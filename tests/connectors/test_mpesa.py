@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,6 +99,16 @@ def recorded(name: str, status: int = 200) -> httpx.Response:
 def sent(request: httpx.Request) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(request.content)
     return body
+
+
+def pay_url(mpesa: MpesaConnector) -> str:
+    """The CallBackURL of the push for ``PAY``."""
+    return str(sent(mpesa.build_pay(PAY))["CallBackURL"])
+
+
+def refund_url(mpesa: MpesaConnector) -> str:
+    """The ResultURL of the reversal for ``REFUND``."""
+    return str(sent(mpesa.build_refund(REFUND))["ResultURL"])
 
 
 # --- identity, token -------------------------------------------------------------------
@@ -240,10 +251,41 @@ def test_pay_is_an_stk_push(mpesa: MpesaConnector) -> None:
         "PartyA": "254712345678",
         "PartyB": "174379",
         "PhoneNumber": "254712345678",
-        "CallBackURL": "https://hub.example/callbacks/mpesa",
+        "CallBackURL": pay_url(mpesa),
         "AccountReference": account_reference("pay-7c1f0a3e-w1"),
         "TransactionDesc": "Java House Na",
     }
+    # The push's own callback URL: the route's, with our id for the payment, signed.
+    url = httpx.URL(pay_url(mpesa))
+    assert url.copy_with(query=None) == httpx.URL("https://hub.example/callbacks/mpesa")
+    assert url.params["ref"] == "pay-7c1f0a3e-w1"
+    assert re.fullmatch("[0-9a-f]{32}", url.params["sig"])
+
+
+def test_callback_urls_keep_the_routes_query_and_sign_each_request_apart(
+    mpesa_settings: dict[str, Any],
+) -> None:
+    routed = MpesaConnector(
+        "mpesa-ke",
+        mpesa_settings | {"callback_url": "https://hub.example/cb?route=ke"},
+        clock=lambda: NOW,
+    )
+    url = httpx.URL(sent(routed.build_pay(PAY))["CallBackURL"])
+    assert (url.path, url.params["route"], url.params["ref"]) == (
+        "/cb",
+        "ke",
+        PAY.wallet_request_id,
+    )
+    other = httpx.URL(
+        sent(routed.build_pay(replace(PAY, wallet_request_id="pay-2")))["CallBackURL"]
+    )
+    assert other.params["sig"] != url.params["sig"]
+    # A refund's URL is signed as a refund's: the same id on a push is signed otherwise.
+    refund = httpx.URL(sent(routed.build_refund(REFUND))["ResultURL"])
+    same_id = replace(PAY, wallet_request_id=REFUND.refund_request_id)
+    push = httpx.URL(sent(routed.build_pay(same_id))["CallBackURL"])
+    assert refund.params["ref"] == push.params["ref"] == REFUND.refund_request_id
+    assert refund.params["sig"] != push.params["sig"]
 
 
 @pytest.mark.parametrize("request_id", ["pay-7c1f0a3e-w1", "x", "ü" * 64, "pay-7c1f0a3e-w2"])
@@ -302,8 +344,8 @@ def test_refund_is_a_reversal_of_the_receipt(mpesa: MpesaConnector) -> None:
         "Amount": 1290,
         "ReceiverParty": "174379",
         "RecieverIdentifierType": "11",
-        "ResultURL": "https://hub.example/callbacks/mpesa",
-        "QueueTimeOutURL": "https://hub.example/callbacks/mpesa",
+        "ResultURL": refund_url(mpesa),
+        "QueueTimeOutURL": refund_url(mpesa),
         "Remarks": "one coffee was cold",
         "Occasion": "rfd-55-w1",
     }
@@ -567,21 +609,16 @@ def test_malformed_callbacks_are_protocol_errors(mpesa: MpesaConnector, body: by
 # --- callbacks as notifications ---------------------------------------------------------
 
 
-def callback(body: bytes, method: str = "POST") -> httpx.Request:
-    return httpx.Request(
-        method,
-        "https://hub.example/callbacks/mpesa",
-        headers={"content-type": "application/json"},
-        content=body,
-    )
+def callback(body: bytes, url: str, method: str = "POST") -> httpx.Request:
+    return httpx.Request(method, url, headers={"content-type": "application/json"}, content=body)
 
 
 def test_an_stk_callback_is_the_payments_result_by_checkout(mpesa: MpesaConnector) -> None:
     body = (FIXTURES / "stk_callback_success.json").read_bytes()
-    notification = mpesa.parse_notification(callback(body))
-    # The callback names no AccountReference: our id is not in it.
+    notification = mpesa.parse_notification(callback(body, pay_url(mpesa)))
+    # The body names no AccountReference: our id comes from the push's signed URL.
     assert (notification.wallet_request_id, notification.wallet_payment_id) == (
-        None,
+        "pay-7c1f0a3e-w1",
         "ws_CO_27072017154747416",
     )
     assert notification.refund is None
@@ -594,7 +631,7 @@ def test_an_stk_callback_is_the_payments_result_by_checkout(mpesa: MpesaConnecto
 
 def test_a_cancelled_stk_callback_is_a_declined_payment(mpesa: MpesaConnector) -> None:
     body = (FIXTURES / "stk_callback_cancelled.json").read_bytes()
-    notification = mpesa.parse_notification(callback(body))
+    notification = mpesa.parse_notification(callback(body, pay_url(mpesa)))
     assert notification.wallet_payment_id == "ws_CO_191220191020363925"
     assert notification.payment is not None
     assert (notification.payment.outcome, notification.payment.wallet_code) == (
@@ -605,13 +642,46 @@ def test_a_cancelled_stk_callback_is_a_declined_payment(mpesa: MpesaConnector) -
 
 def test_a_reversal_result_is_the_refunds_result_by_conversation(mpesa: MpesaConnector) -> None:
     body = (FIXTURES / "reversal_result_success.json").read_bytes()
-    notification = mpesa.parse_notification(callback(body))
+    notification = mpesa.parse_notification(callback(body, refund_url(mpesa)))
     assert notification == WalletNotification.for_refund(
-        mpesa.parse_reversal_result(body)[1], wallet_refund_id="AG_20240122_00004e4e9b8b9d9e9f9g"
+        mpesa.parse_reversal_result(body)[1],
+        # Daraja echoes no Occasion: our id comes from the reversal's signed URL.
+        refund_request_id="rfd-55-w1",
+        wallet_refund_id="AG_20240122_00004e4e9b8b9d9e9f9g",
     )
-    assert notification.refund_request_id is None  # Daraja echoes no Occasion
     assert notification.refund is not None
     assert notification.refund.outcome is Outcome.SUCCEEDED
+
+
+def test_a_result_without_a_conversation_is_named_by_its_url(mpesa: MpesaConnector) -> None:
+    body = b'{"Result": {"ResultCode": 0, "TransactionID": "SAQ71H2Z9X"}}'
+    notification = mpesa.parse_notification(callback(body, refund_url(mpesa)))
+    assert (notification.refund_request_id, notification.wallet_refund_id) == ("rfd-55-w1", None)
+
+
+def test_a_callback_to_a_url_the_hub_did_not_sign_is_refused(
+    mpesa: MpesaConnector, mpesa_settings: dict[str, Any]
+) -> None:
+    paid = (FIXTURES / "stk_callback_success.json").read_bytes()
+    reversed_ = (FIXTURES / "reversal_result_success.json").read_bytes()
+    genuine = httpx.URL(pay_url(mpesa))
+    elsewhere = MpesaConnector(
+        "mpesa-ke", mpesa_settings | {"callback_secret": "another-secret"}, clock=lambda: NOW
+    )
+    for body, url in [
+        (paid, "https://hub.example/callbacks/mpesa"),  # no ref, no sig
+        (paid, str(genuine.copy_remove_param("sig"))),
+        (paid, str(genuine.copy_set_param("ref", "pay-someone-else"))),
+        (paid, str(genuine.copy_set_param("sig", "0" * 32))),
+        (paid, str(genuine.copy_set_param("sig", "é" * 32))),
+        (paid, pay_url(elsewhere)),  # signed under another key
+        (reversed_, pay_url(mpesa)),  # a payment's URL does not stand for a refund's
+        (paid, refund_url(mpesa)),  # nor a refund's for a payment's
+    ]:
+        with pytest.raises(WalletProtocolError, match="no reference signed by this hub"):
+            mpesa.parse_notification(callback(body, url))
+    # The key is the one setting's: the same callback_secret reads the same URLs.
+    assert elsewhere.parse_notification(callback(paid, pay_url(elsewhere))).wallet_request_id
 
 
 @pytest.mark.parametrize(
@@ -624,7 +694,6 @@ def test_a_reversal_result_is_the_refunds_result_by_conversation(mpesa: MpesaCon
         b'{"Body": {}}',
         b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
         b'{"Body": {"stkCallback": {"ResultCode": 0, "CheckoutRequestID": ""}}}',
-        b'{"Result": {"ResultCode": 0, "TransactionID": "SAQ71H2Z9X"}}',
     ],
     ids=[
         "empty",
@@ -634,26 +703,25 @@ def test_a_reversal_result_is_the_refunds_result_by_conversation(mpesa: MpesaCon
         "no-stk",
         "no-checkout",
         "empty-checkout",
-        "no-conversation",
     ],
 )
 def test_a_callback_that_cannot_be_understood_is_refused(
     mpesa: MpesaConnector, body: bytes
 ) -> None:
     with pytest.raises(WalletProtocolError) as caught:
-        mpesa.parse_notification(callback(body))
+        mpesa.parse_notification(callback(body, pay_url(mpesa)))
     assert caught.value.connector == "mpesa-ke"
 
 
 def test_only_a_post_is_a_callback(mpesa: MpesaConnector) -> None:
     body = (FIXTURES / "stk_callback_success.json").read_bytes()
     with pytest.raises(WalletProtocolError, match="GET"):
-        mpesa.parse_notification(callback(body, method="GET"))
+        mpesa.parse_notification(callback(body, pay_url(mpesa), method="GET"))
 
 
 def test_callbacks_are_acknowledged_as_daraja_expects(mpesa: MpesaConnector) -> None:
     body = (FIXTURES / "stk_callback_success.json").read_bytes()
-    accepted = mpesa.acknowledge(mpesa.parse_notification(callback(body)))
+    accepted = mpesa.acknowledge(mpesa.parse_notification(callback(body, pay_url(mpesa))))
     assert (accepted.status_code, accepted.json()) == (
         200,
         {"ResultCode": 0, "ResultDesc": "Accepted"},

@@ -15,6 +15,7 @@ SECRETS = {
     "passkey": "passkey-0042-bfb279f9aa9bdbcf158e97dd71a467cd",
     "security_credential": "ENCRYPTED-CREDENTIAL-0042==",
     "access_token": "token-0042-c9SQxWWhmdVRlyh0zh8g",
+    "callback_secret": "callback-secret-0042",
 }
 REQUIRED = [
     "base_url",
@@ -76,6 +77,7 @@ def test_the_access_token_is_optional(mpesa_settings: dict[str, Any]) -> None:
         ("passkey", ""),
         ("security_credential", ""),
         ("access_token", ""),
+        ("callback_secret", " "),
         ("shortcode", "1743"),
         ("shortcode", "17437900"),
         ("shortcode", "17437a"),
@@ -117,6 +119,16 @@ def test_no_secret_in_the_connector_repr(mpesa_settings: dict[str, Any]) -> None
     assert "174379" in shown
     for secret in SECRETS.values():
         assert secret not in shown
+    key = connector._config.callback_key  # the key that signs callback URLs
+    assert key.hex() not in shown
+    assert repr(key) not in shown
+
+
+def test_the_callback_secret_is_optional(mpesa_settings: dict[str, Any]) -> None:
+    del mpesa_settings["callback_secret"]
+    derived = MpesaConnector("ke", mpesa_settings)._config.callback_key
+    mpesa_settings["callback_secret"] = SECRETS["callback_secret"]
+    assert MpesaConnector("ke", mpesa_settings)._config.callback_key != derived
 
 
 def test_the_registry_builds_it(mpesa_settings: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -34,11 +34,17 @@ from tests.gateway.test_wallet_callbacks import (
     MPESA,
     MPESA_ROUTE,
     PAYER,
-    ROUTE,
     simulated_mpesa,
 )
 
 pytestmark = pytest.mark.anyio
+
+
+class Posted(NamedTuple):
+    """One callback M-Pesa would have POSTed: where on the hub (path and query), and what."""
+
+    path: str
+    body: bytes
 
 
 @dataclass
@@ -50,26 +56,26 @@ class Kenya:
     http: httpx.AsyncClient
     wallet_url: str
 
-    async def callbacks(self) -> list[bytes]:
+    async def callbacks(self) -> list[Posted]:
         """What M-Pesa would have POSTed to the hub so far, oldest first."""
         recorded = (await self.http.get(self.wallet_url + "/_sim/callbacks")).json()
-        return [c["body"].encode() for c in recorded]
+        return [Posted(c["path"], c["body"].encode()) for c in recorded]
 
-    async def deliver(self, bodies: list[bytes]) -> None:
-        notify = self.siam.build("pay", {}).url.copy_with(
-            path=f"/wallets/{ROUTE}/notify", query=None
-        )
-        for body in bodies:
+    async def deliver(self, callbacks: list[Posted]) -> None:
+        hub = self.siam.build("pay", {}).url
+        for path, body in callbacks:
+            # Each to its own URL, as the request it answers gave it (the signed reference).
+            url = httpx.URL(str(hub.copy_with(path="/", query=None)).rstrip("/") + path)
             answer = await self.http.post(
-                notify, content=body, headers={"Content-Type": "application/json"}
+                url, content=body, headers={"Content-Type": "application/json"}
             )
             assert answer.json()["ResultCode"] == 0
 
     async def deliver_new(self, already: int) -> int:
         """Deliver the callbacks recorded after the first ``already``; how many there are."""
-        bodies = await self.callbacks()
-        await self.deliver(bodies[already:])
-        return len(bodies)
+        callbacks = await self.callbacks()
+        await self.deliver(callbacks[already:])
+        return len(callbacks)
 
     async def faults(self, **wanted: object) -> None:
         (await self.http.post(self.wallet_url + "/_sim/faults", json=wanted)).raise_for_status()
@@ -148,12 +154,12 @@ async def test_the_callback_names_a_payment_the_query_settled_first(kenya: Kenya
     [charge] = await kenya.ledger("pay")
     assert (await kenya.payment("ke-2")).wallet_payment_id == charge["receipt"]
     # A later callback about the same push cannot rename it again.
-    forged = json.loads(stk)
+    forged = json.loads(stk.body)
     items = forged["Body"]["stkCallback"]["CallbackMetadata"]["Item"]
     for item in items:
         if item["Name"] == "MpesaReceiptNumber":
             item["Value"] = "FORGED0001"
-    await kenya.deliver([json.dumps(forged).encode()])
+    await kenya.deliver([stk._replace(body=json.dumps(forged).encode())])
     assert (await kenya.payment("ke-2")).wallet_payment_id == charge["receipt"]
     assert checkout != charge["receipt"]
     await _refund(kenya, "ke-2", "ke-2-r1")
@@ -188,3 +194,4 @@ async def test_a_refund_whose_acknowledgement_was_lost_is_found_by_its_result(
     done = await kenya.refund("ke-3-r1")
     assert done.status is RefundStatus.SUCCEEDED
     assert len(await kenya.ledger("refund")) == 1
+

@@ -86,7 +86,7 @@ class Kenya:
         recorded = (await self.http.get(self.wallet_url + "/_sim/callbacks")).json()
         return [
             await self.http.post(
-                self.hub_url + "/wallets/mpesa-ke/notify",
+                self.hub_url + c["path"],  # the push's own URL, with its signed reference
                 content=c["body"].encode(),  # the bytes as M-Pesa would send them
                 headers={"Content-Type": "application/json"},
             )
@@ -145,10 +145,28 @@ async def test_a_forged_success_is_checked_with_the_wallet(kenya: Kenya) -> None
     forged = json.loads(recorded[0]["body"])
     forged["Body"]["stkCallback"]["ResultCode"] = 0  # "the payment went through"
 
-    await kenya.http.post(kenya.hub_url + "/wallets/mpesa-ke/notify", json=forged)
+    # To the push's own URL (whoever has it can send any body there)...
+    await kenya.http.post(kenya.hub_url + recorded[0]["path"], json=forged)
 
     inquiry = await kenya.siam.call("inquiryPayment", {"paymentRequestId": "ke-3"})
     assert inquiry["paymentStatus"] == "FAILED"  # the wallet said otherwise when asked
+
+
+async def test_a_callback_to_a_url_no_push_was_given_is_refused(kenya: Kenya) -> None:
+    await kenya.siam.call("pay", _body("ke-4", PAYER))
+    [genuine] = (await kenya.http.get(kenya.wallet_url + "/_sim/callbacks")).json()
+    signed = httpx.URL(kenya.hub_url + genuine["path"])
+    assert signed.params["ref"]  # the payment's wallet_request_id, with its signature
+
+    for url in (
+        signed.copy_with(query=None),  # the route's bare URL
+        signed.copy_set_param("sig", "0" * 32),
+    ):
+        refused = await kenya.http.post(url, content=genuine["body"].encode())
+        assert (refused.status_code, refused.json()["ResultCode"]) == (400, 1)
+    # The same bytes to the URL the push gave are taken.
+    taken = await kenya.http.post(signed, content=genuine["body"].encode())
+    assert (taken.status_code, taken.json()["ResultCode"]) == (200, 0)
 
 
 async def test_garbage_is_refused_and_unknown_routes_are_404(kenya: Kenya) -> None:
