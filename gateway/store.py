@@ -378,6 +378,25 @@ class Store:
             )
         return renamed.rowcount == 1
 
+    async def name_wallet_payment(self, payment: Payment, wallet_payment_id: str) -> bool:
+        """Give a payment still unresolved the wallet's id for it, when it has none (the
+        pay's answer, which carried it, was lost; a callback named it); whether it did.
+        Its status does not move; a compare-and-set, so a payment is named once."""
+        async with self._transaction() as connection:
+            named = await connection.execute(
+                payments.update()
+                .where(
+                    payments.c.payment_id == payment.payment_id,
+                    payments.c.status.in_(
+                        [PaymentStatus.PENDING.value, PaymentStatus.UNKNOWN.value]
+                    ),
+                    payments.c.wallet_payment_id.is_(None),
+                )
+                # updated_at stays: recovery's next inquiry is due when it was.
+                .values(wallet_payment_id=wallet_payment_id)
+            )
+        return named.rowcount == 1
+
     async def unresolved(
         self, *, before: datetime, limit: int, after: Page | None = None
     ) -> list[Payment]:

@@ -185,6 +185,8 @@ async def _payment_callback(
         log.warning("route %s: a callback names no payment of this route", route.name)
         return
     assert note.payment is not None
+    if note.wallet_payment_id and payment.wallet_payment_id is None:
+        await _learn_wallet_id(engine, payment, note.wallet_payment_id)
     try:
         async with engine.payment_lock(payment.acquirer_id, payment.payment_request_id):
             current = await engine.store.find_by_wallet_request(payment.wallet_request_id)
@@ -196,6 +198,16 @@ async def _payment_callback(
             await _rename(engine, current, note)
     except LockBusy:
         log.info("payment %s: busy; the callback is left to the inquiry", payment.payment_id)
+
+
+async def _learn_wallet_id(engine: PaymentEngine, payment: Payment, wallet_payment_id: str) -> None:
+    """Keep the wallet's id a callback names an unresolved payment by, when the pay's
+    answer that carried it was lost: without it, a wallet that is asked by its own id only
+    (M-Pesa's ``CheckoutRequestID``) cannot be asked at all. Done before the payment's lock
+    is taken, so that a callback arriving while the pay still waits for that answer leaves
+    the id for recovery's inquiry."""
+    if await engine.store.name_wallet_payment(payment, wallet_payment_id):
+        log.info("payment %s: its callback gives the wallet's id for it", payment.payment_id)
 
 
 async def _rename(

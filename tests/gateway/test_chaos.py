@@ -408,9 +408,10 @@ def _unexplained(report: ChaosReport) -> list[str]:
     its shape — so that any other violation still fails the test. Drop an exception once
     its cause is fixed:
 
-    - M-Pesa: a payment whose STK push answer was lost stays open, charged at most once
-      and given nothing back: the hub can ask M-Pesa about a push only by the
-      CheckoutRequestID that answer carried, and never sends the push again.
+    - M-Pesa: a payment whose STK push answer and callback were both lost (the gateway
+      was down when the callback came) stays open, charged at most once and given
+      nothing back: the hub can ask M-Pesa about a push only by the CheckoutRequestID
+      that answer, or the callback, carried, and never sends the push again.
     """
     evidence = report.evidence
     payments = {p.payment_id: p for p in evidence.payments}

@@ -195,3 +195,24 @@ async def test_a_refund_whose_acknowledgement_was_lost_is_found_by_its_result(
     assert done.status is RefundStatus.SUCCEEDED
     assert len(await kenya.ledger("refund")) == 1
 
+
+async def test_a_push_whose_answer_was_lost_is_found_by_its_callback(kenya: Kenya) -> None:
+    await kenya.faults(error_rate=1.0, seed=1)  # HTTP 500 after the push is taken
+    answer = await kenya.siam.call(
+        "pay", pay_body("ke-4", code=PAYER, method_type="MPESA", value="100000")
+    )
+    await kenya.faults(error_rate=0.0)
+    assert answer["result"]["resultStatus"] == "U"
+    lost = await kenya.payment("ke-4")
+    assert lost.status is PaymentStatus.UNKNOWN
+    assert lost.wallet_payment_id is None  # its CheckoutRequestID was in the lost answer
+    [charge] = await kenya.ledger("pay")  # the traveller paid all the same
+
+    await kenya.deliver_new(0)  # the callback names the payment by its signed URL
+
+    found = await kenya.payment("ke-4")
+    assert (found.status, found.wallet_payment_id) == (PaymentStatus.SUCCEEDED, charge["receipt"])
+    await _refund(kenya, "ke-4", "ke-4-r1")
+    await kenya.deliver_new(1)
+    assert (await kenya.refund("ke-4-r1")).status is RefundStatus.SUCCEEDED
+    assert len(await kenya.ledger("pay")) == 1  # pushed once
