@@ -216,3 +216,18 @@ async def test_a_push_whose_answer_was_lost_is_found_by_its_callback(kenya: Keny
     await kenya.deliver_new(1)
     assert (await kenya.refund("ke-4-r1")).status is RefundStatus.SUCCEEDED
     assert len(await kenya.ledger("pay")) == 1  # pushed once
+
+
+async def test_a_reversal_result_finds_its_refund_by_its_url_alone(kenya: Kenya) -> None:
+    await _pay(kenya, "ke-5")
+    seen = await kenya.deliver_new(0)
+    await kenya.faults(error_rate=1.0, seed=1)  # the acknowledgement, and its id, are lost
+    await _refund(kenya, "ke-5", "ke-5-r1")
+    await kenya.faults(error_rate=0.0)
+    assert (await kenya.refund("ke-5-r1")).wallet_refund_id is None
+
+    await kenya.deliver_new(seen)  # no resend: the Result's signed URL names the refund
+
+    done = await kenya.refund("ke-5-r1")
+    assert done.status is RefundStatus.SUCCEEDED
+    assert len(await kenya.ledger("refund")) == 1
