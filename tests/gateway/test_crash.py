@@ -74,6 +74,11 @@ async def rig(backend: Backend, state_dir: Path, tmp_path: Path) -> AsyncIterato
         text = CONFIG.read_text()
         for route, server in zip(settings.routes, wallets, strict=True):
             text = text.replace(str(route.settings["base_url"]), server.url)
+        # The killed process's lock on its payment lasts the lock's TTL; the shortest the
+        # configuration allows (over twice the wallet timeout plus 5 s) keeps the wait short.
+        text = text.replace(
+            "[hub]\n", "[hub]\nwallet_timeout_seconds = 3.0\nlock_ttl_seconds = 12.0\n", 1
+        )
         config = tmp_path / "causeway.toml"
         config.write_text(text)
         shutil.copy(CONFIG.parent / "fx.toml", tmp_path / "fx.toml")
@@ -88,7 +93,7 @@ async def rig(backend: Backend, state_dir: Path, tmp_path: Path) -> AsyncIterato
 
 async def _until_final(find: Callable[[], Awaitable[Any]]) -> Any:
     """Poll the ledger until the record ``find`` returns is final (45 s at most). On Redis
-    the dead process's lock on the payment lasts its TTL (30 s) first."""
+    the dead process's lock on the payment lasts its TTL (12 s here) first."""
     for _ in range(450):
         found = await find()
         assert found is not None
