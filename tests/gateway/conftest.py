@@ -122,6 +122,15 @@ class LocalHub:
     async def inquiries(self, route: str) -> Counter[str]:
         return await self.simulator(route).inquiries()
 
+    async def charged(self, route: str, charges: int = 1) -> None:
+        """Wait (5 s at most) until ``route``'s wallet has made ``charges`` charges. A pay
+        the gateway gave up on may reach a slow machine's wallet later; an inquiry sent
+        before it does is rightly told the wallet never saw it."""
+        for _ in range(100):
+            if (await self.stats(route))["charges"] >= charges:
+                return
+            await asyncio.sleep(0.05)
+
     async def faults(self, route: str, **wanted: object) -> dict[str, Any]:
         return await self.simulator(route).faults(**wanted)
 

@@ -28,6 +28,7 @@ async def test_a_timeout_is_unknown_and_an_inquiry_finds_the_charge(
     assert answer["result"]["resultCode"] == "PAYMENT_IN_PROCESS"
     assert answer["result"]["resultStatus"] == "U"
     await hub.latency("kakaopay-aps", 0.0)
+    await hub.charged("kakaopay-aps")  # on a slow machine the wallet may take it late
     inquiry = await hub.siam.call("inquiryPayment", {"paymentRequestId": "slow-1"})
     assert inquiry["paymentStatus"] == "SUCCEEDED"
     assert inquiry["paymentResult"]["resultCode"] == "SUCCESS"
