@@ -366,36 +366,42 @@ class Store:
         """Name a succeeded payment by the wallet's newer id for it (M-Pesa's receipt, which
         a reversal needs, in place of the ``CheckoutRequestID`` only a query needed); whether
         it was. A compare-and-set on the status and the id it replaces, so it happens once."""
-        async with self._transaction() as connection:
-            renamed = await connection.execute(
-                payments.update()
-                .where(
-                    payments.c.payment_id == payment.payment_id,
-                    payments.c.status == PaymentStatus.SUCCEEDED.value,
-                    payments.c.wallet_payment_id.is_not_distinct_from(payment.wallet_payment_id),
-                )
-                .values(wallet_payment_id=wallet_payment_id, updated_at=_now())
-            )
-        return renamed.rowcount == 1
+        return await self._set_wallet_payment_id(
+            payment,
+            wallet_payment_id,
+            payments.c.status == PaymentStatus.SUCCEEDED.value,
+            payments.c.wallet_payment_id.is_not_distinct_from(payment.wallet_payment_id),
+            updated_at=_now(),
+        )
 
     async def name_wallet_payment(self, payment: Payment, wallet_payment_id: str) -> bool:
         """Give a payment still unresolved the wallet's id for it, when it has none (the
         pay's answer, which carried it, was lost; a callback named it); whether it did.
-        Its status does not move; a compare-and-set, so a payment is named once."""
+        Its status does not move, nor does ``updated_at`` (recovery's next inquiry is due
+        when it was); a compare-and-set, so a payment is named once."""
+        return await self._set_wallet_payment_id(
+            payment,
+            wallet_payment_id,
+            payments.c.status.in_([PaymentStatus.PENDING.value, PaymentStatus.UNKNOWN.value]),
+            payments.c.wallet_payment_id.is_(None),
+        )
+
+    async def _set_wallet_payment_id(
+        self,
+        payment: Payment,
+        wallet_payment_id: str,
+        *guards: sa.ColumnElement[bool],
+        **also: object,
+    ) -> bool:
+        """Set the payment's ``wallet_payment_id`` (and ``also``) where ``guards`` hold;
+        whether they did."""
         async with self._transaction() as connection:
-            named = await connection.execute(
+            changed = await connection.execute(
                 payments.update()
-                .where(
-                    payments.c.payment_id == payment.payment_id,
-                    payments.c.status.in_(
-                        [PaymentStatus.PENDING.value, PaymentStatus.UNKNOWN.value]
-                    ),
-                    payments.c.wallet_payment_id.is_(None),
-                )
-                # updated_at stays: recovery's next inquiry is due when it was.
-                .values(wallet_payment_id=wallet_payment_id)
+                .where(payments.c.payment_id == payment.payment_id, *guards)
+                .values(wallet_payment_id=wallet_payment_id, **also)
             )
-        return named.rowcount == 1
+        return changed.rowcount == 1
 
     async def unresolved(
         self, *, before: datetime, limit: int, after: Page | None = None
